@@ -1,0 +1,68 @@
+"""Commands under `flask --app app …`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from sqlalchemy import func, select
+
+from app.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has users.")
+    def seed_demo_command(if_empty):
+        """Create the demo organisation (idempotent) and print the log-ins."""
+        from app.auth.models import User
+        from app.demo import DEMO_PASSWORD, seed_demo
+
+        if if_empty and db.session.scalar(select(func.count(User.id))):
+            click.echo("Database already has users; demo data not loaded.")
+            return
+        result = seed_demo()
+        click.echo(f"Demo data: {result.created_users} users and {result.created_teams} teams created.")
+        click.echo(f"Log in at http://127.0.0.1:5000/ with password '{DEMO_PASSWORD}':")
+        for number, name, role in result.logins:
+            click.echo(f"  {number:<8} {name:<6} {role}")
+
+    users = click.Group("users", help="Manage users.")
+    app.cli.add_command(users)
+
+    @users.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+    def import_users_command(file: Path, dry_run: bool):
+        """Import users from a CSV or XLSX file, all or nothing."""
+        from app.auth.services import check_user_import, describe_file_error, describe_row_error, import_users
+        from app.auth.user_import import ImportFileError
+        from app.errors import DomainError
+
+        content = file.read_bytes()
+        try:
+            report = check_user_import(file.name, content)
+        except ImportFileError as error:
+            click.echo(f"{file}: {describe_file_error(error)}", err=True)
+            sys.exit(1)
+        for column in report.ignored_columns:
+            click.echo(f"{file}: warning: column '{column}' is not recognised and is ignored", err=True)
+        for error in report.errors:
+            field = f" {error.field}:" if error.field else ""
+            click.echo(f"{file}: row {error.row}:{field} {describe_row_error(error)}", err=True)
+        if report.errors:
+            click.echo(f"{len(report.errors)} errors; nothing imported.", err=True)
+            sys.exit(1)
+        if dry_run:
+            click.echo(f"{len(report.rows)} users would be imported (dry run; nothing written).")
+            return
+        try:
+            result = import_users(None, file.name, content)
+        except DomainError as error:
+            click.echo(error.message, err=True)
+            sys.exit(1)
+        click.echo(f"{len(result.created)} users imported.")
+        for number, password in result.temporary_passwords.items():
+            click.echo(f"  {number}: temporary password {password}")

@@ -1,0 +1,71 @@
+"""What every HTML response shares: security headers, template helpers."""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_login import current_user
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def nav_items(user) -> list[tuple[str, str]]:
+    """(endpoint, label) pairs for the signed-in user's role."""
+    from flask_babel import gettext as _
+
+    if not user.is_authenticated:
+        return []
+    items = [("dashboard.home", _("Home"))]
+    if user.role in ("manager", "trainer", "admin"):
+        items.append(("dashboard.teams", _("Teams")))
+    if user.role == "admin":
+        items += [
+            ("admin.users", _("Users")),
+            ("admin.teams", _("Manage teams")),
+            ("admin.import_users_view", _("Import users")),
+            ("admin.tokens", _("API tokens")),
+            ("admin.audit_log", _("Audit log")),
+        ]
+    return items
+
+
+def register_web_hooks(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if app.config.get("SECURE_HEADERS_HSTS"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if response.mimetype == "text/html":
+            # Pages answer htmx requests with partials: caches must keep both.
+            response.vary.add("HX-Request")
+            if request.endpoint != "static":
+                headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.context_processor
+    def template_helpers():
+        return {
+            "nav_items": nav_items(current_user),
+            "current_locale": str(get_locale()),
+            "languages": app.config["LANGUAGES"],
+        }
+
+    app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
+    app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""

@@ -1,0 +1,97 @@
+"""Configuration classes. Every setting can come from the environment.
+
+| variable | used by | meaning |
+| --- | --- | --- |
+| SECRET_KEY | all | signs sessions and CSRF tokens; production refuses to start without it |
+| DATABASE_URL | dev, prod | SQLAlchemy URL; development defaults to SQLite in the instance folder |
+| TEST_DATABASE_URL | tests | database for the test suite; SQLite in a temp folder when unset |
+| RATELIMIT_STORAGE_URI | all | Flask-Limiter storage, e.g. redis://127.0.0.1:6379/0; memory:// by default |
+| LOGIN_LIMIT_PER_IP | all | log-in attempts allowed per client address |
+| LOGIN_LIMIT_PER_ACCOUNT | all | failed log-in attempts allowed per account |
+| BABEL_DEFAULT_TIMEZONE | all | time zone dates are shown in (Asia/Shanghai) |
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name, default=None):
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLITE_BUSY_TIMEOUT_MS = 5000
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+
+    BABEL_DEFAULT_LOCALE = "zh_CN"
+    BABEL_DEFAULT_TIMEZONE = _env("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    LANGUAGES = {"zh_CN": "中文", "en": "English"}
+
+    RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_LIMIT_PER_IP = _env("LOGIN_LIMIT_PER_IP", "30 per minute")
+    LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+
+    USERS_PER_PAGE = 25
+    SECURE_HEADERS_HSTS = False
+
+
+class DevelopmentConfig(Config):
+    """Local development: SQLite file in the instance folder, key kept there too."""
+
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-only-key"
+    SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL")
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashes keep the suite quick
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_HEADERS_HSTS = SESSION_COOKIE_SECURE
+
+    @classmethod
+    def check(cls):
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not _env(name)]
+        if missing:
+            raise RuntimeError(
+                "ProductionConfig refuses to start: set " + ", ".join(missing) + " in the environment"
+            )
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Development only: a random key generated once and kept in the instance folder."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

@@ -1,0 +1,193 @@
+"""Fixtures shared by the whole suite.
+
+The schema is built once per session by running the Alembic migrations (so
+the migrations themselves are tested) on TEST_DATABASE_URL, or on a SQLite
+file in a temporary folder. Each test gets a fresh app; its rows are deleted
+afterwards.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from config import TestingConfig
+
+CHROMIUM = "/usr/bin/chromium"
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+# --- browser lane ----------------------------------------------------------
+
+def pytest_collection_modifyitems(config, items):
+    e2e = [item for item in items if "e2e" in item.keywords]
+    if not e2e or (os.path.exists(CHROMIUM) and shutil.which("chromium")):
+        return
+    if os.environ.get("AGENTPATH_REQUIRE_BROWSER") == "1":
+        raise pytest.UsageError(f"browser tests are required here but chromium is missing at {CHROMIUM}")
+    skip = pytest.mark.skip(
+        reason=f"chromium not found at {CHROMIUM}: apt-get install chromium fonts-wqy-microhei (.ci/run does this)"
+    )
+    for item in e2e:
+        item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    }
+
+
+# --- database and app ------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def _config(database_url: str, **overrides):
+    return type("SuiteConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    """Run the migrations once on an empty database."""
+    from flask_migrate import upgrade
+
+    app = create_app(_config(database_url))
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+class CSRFClient(FlaskClient):
+    """A test client that can send forms with their CSRF token."""
+
+    _token: str | None = None
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = self.get("/auth/login").get_data(as_text=True)
+            match = CSRF_RE.search(page)
+            assert match, "no csrf-token meta tag on the log-in page"
+            self._token = match.group(1)
+        return self._token
+
+    def post_form(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def app_factory(_schema):
+    """Build an app on the test database with config overrides."""
+    apps = []
+
+    def build(**overrides):
+        app = create_app(_config(_schema, **overrides))
+        app.test_client_class = CSRFClient
+        apps.append(app)
+        return app
+
+    yield build
+    if apps:
+        with apps[0].app_context():
+            db.session.remove()
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(app_factory):
+    app = app_factory()
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- factories -------------------------------------------------------------
+
+_counter = itertools.count(1)
+PASSWORD = "correct-horse-42"
+
+
+@pytest.fixture
+def make_team(app):
+    def make(name=None, managers=()):
+        from app.auth.models import Team
+
+        team = Team(name=name or f"团队{next(_counter)}", description="", managers=list(managers))
+        db.session.add(team)
+        db.session.commit()
+        return team
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    def make(role="agent", team=None, password=PASSWORD, **fields):
+        from app.auth.models import User
+        from app.auth.services import hash_password
+
+        n = next(_counter)
+        fields.setdefault("employee_no", f"E{n:05d}")
+        fields.setdefault("name", f"测试用户{n}")
+        fields.setdefault("hire_date", date(2025, 1, 6))
+        user = User(role=str(role), team=team, password_hash=hash_password(password), **fields)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client, make_user, make_team):
+    """Sign the test client in as a new user of `role` (or as `user`)."""
+
+    def login(role="agent", team=None, user=None, **fields):
+        if user is None:
+            if role == "manager":
+                user = make_user("manager", **fields)
+                managed = team or make_team()
+                managed.managers.append(user)
+                db.session.commit()
+            else:
+                user = make_user(role, team=team, **fields)
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return login

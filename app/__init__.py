@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import event
 
@@ -98,7 +98,11 @@ def load_user(user_id: str):
 
 
 def select_locale():
+    """The user's own choice, else the visitor's session choice, else zh_CN.
+    Outside a request (CLI) the default locale, or AGENTPATH_CLI_LOCALE."""
     supported = ("zh_CN", "en")
+    if not has_request_context():
+        return os.environ.get("AGENTPATH_CLI_LOCALE") if os.environ.get("AGENTPATH_CLI_LOCALE") in supported else None
     if current_user.is_authenticated and current_user.locale in supported:
         return current_user.locale
     if getattr(g, "api_user", None) is not None and g.api_user.locale in supported:

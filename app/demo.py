@@ -7,7 +7,7 @@ demo account someone changed is left as it is.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
 
@@ -104,7 +104,7 @@ def seed_demo(today: date | None = None) -> SeedResult:
         hired = _months_ago(today, months)
         cleared = None
         if tier != Tier.ONBOARDING:
-            cleared = datetime.combine(hired + timedelta(days=21), time(9, 0), tzinfo=timezone.utc)
+            cleared = datetime.combine(hired + timedelta(days=21), time(9, 0), tzinfo=UTC)
         db.session.add(User(
             employee_no=number, name=name, role=Role.AGENT.value, team=teams[team_name],
             password_hash=password_hash, hire_date=hired, tier=tier.value,

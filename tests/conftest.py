@@ -15,6 +15,7 @@ import shutil
 from datetime import date
 
 import pytest
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -78,13 +79,26 @@ def _schema(database_url):
 
 
 class CSRFClient(FlaskClient):
-    """A test client that can send forms with their CSRF token."""
+    """A test client that can send forms with their CSRF token.
+
+    Tests hold an app context so factories can use the session; Flask reuses
+    it for requests, so each request starts with an empty `g` (as in
+    production) and the test sees fresh rows afterwards.
+    """
 
     _token: str | None = None
 
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            g.__dict__.clear()
+        response = super().open(*args, **kwargs)
+        if has_app_context():
+            db.session.expire_all()
+        return response
+
     def csrf_token(self) -> str:
         if self._token is None:
-            page = self.get("/auth/login").get_data(as_text=True)
+            page = self.get("/auth/login", follow_redirects=True).get_data(as_text=True)
             match = CSRF_RE.search(page)
             assert match, "no csrf-token meta tag on the log-in page"
             self._token = match.group(1)

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
 from wtforms import DateField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from app.auth.models import LADDER_LABELS, ROLE_LABELS, TIER_LABELS, Role, Team, User
@@ -10,13 +11,17 @@ from app.auth.user_import import EMPLOYEE_NO_RE
 from app.extensions import db
 
 
+def options(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value=value, label=label) for value, label in pairs]
+
+
 def _team_choices(blank_label):
     teams = db.session.scalars(select(Team).order_by(Team.name))
-    return [("", blank_label)] + [(str(t.id), t.name) for t in teams]
+    return options([("", blank_label)] + [(str(t.id), t.name) for t in teams])
 
 
 def _labels(labels):
-    return [(key.value, str(label)) for key, label in labels.items()]
+    return options((key.value, label) for key, label in labels.items())
 
 
 class UserFilterForm(FlaskForm):
@@ -31,10 +36,10 @@ class UserFilterForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [("", _l("All roles"))] + _labels(ROLE_LABELS)
-        self.team.choices = _team_choices(_l("All teams")) + [("none", _l("No team"))]
-        self.tier.choices = [("", _l("All tiers"))] + _labels(TIER_LABELS)
-        self.status.choices = [("active", _l("Active")), ("inactive", _l("Deactivated")), ("all", _l("All"))]
+        self.role.choices = options([("", _l("All roles"))]) + _labels(ROLE_LABELS)
+        self.team.choices = _team_choices(_l("All teams")) + options([("none", _l("No team"))])
+        self.tier.choices = options([("", _l("All tiers"))]) + _labels(TIER_LABELS)
+        self.status.choices = options([("active", _l("Active")), ("inactive", _l("Deactivated")), ("all", _l("All"))])
 
 
 class UserForm(FlaskForm):
@@ -58,7 +63,7 @@ class UserForm(FlaskForm):
         self.team_id.choices = _team_choices(_l("No team"))
         self.tier.choices = _labels(TIER_LABELS)
         self.ladder_level.choices = _labels(LADDER_LABELS)
-        self.locale.choices = [("", _l("Organisation default")), ("zh_CN", "中文"), ("en", "English")]
+        self.locale.choices = options([("", _l("Organisation default")), ("zh_CN", "中文"), ("en", "English")])
 
 
 class TeamForm(FlaskForm):
@@ -71,7 +76,7 @@ class TeamForm(FlaskForm):
         managers = db.session.scalars(
             select(User).where(User.role == Role.MANAGER.value, User.is_active).order_by(User.name)
         )
-        self.manager_ids.choices = [(m.id, f"{m.name} ({m.employee_no})") for m in managers]
+        self.manager_ids.choices = options((m.id, f"{m.name} ({m.employee_no})") for m in managers)
 
 
 class ImportUploadForm(FlaskForm):

@@ -7,7 +7,12 @@ from sqlalchemy import func, or_, select
 
 from app.admin import bp
 from app.admin.forms import (
-    ImportCommitForm, ImportUploadForm, TeamForm, TokenForm, UserFilterForm, UserForm,
+    ImportCommitForm,
+    ImportUploadForm,
+    TeamForm,
+    TokenForm,
+    UserFilterForm,
+    UserForm,
 )
 from app.api.models import ApiToken
 from app.api.services import create_token, revoke_token
@@ -15,8 +20,16 @@ from app.auth.forms import EmptyForm
 from app.auth.models import AuditLog, Role, Team, User
 from app.auth.permissions import role_required
 from app.auth.services import (
-    UserData, check_user_import, create_user, describe_file_error, describe_row_error,
-    import_users, reset_password, save_team, set_active, update_user,
+    UserData,
+    check_user_import,
+    create_user,
+    describe_file_error,
+    describe_row_error,
+    import_users,
+    reset_password,
+    save_team,
+    set_active,
+    update_user,
 )
 from app.auth.user_import import ImportFileError
 from app.errors import DomainError

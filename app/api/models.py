@@ -13,7 +13,7 @@ from app.auth.models import User
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 
-TOKEN_PREFIX = "ap_"
+TOKEN_PREFIX = "ap_"  # noqa: S105  (a public marker, not a secret)
 
 
 def hash_token(token: str) -> str:

@@ -68,7 +68,7 @@ def change_password_view():
         except DomainError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            login_user(current_user, remember=False)  # re-issue the session with the new version
+            login_user(current_user._get_current_object())  # re-issue the session with the new version
             flash(_("Your password has been changed."), "success")
             return redirect(url_for("dashboard.home"))
     return render_template("auth/change_password.html", form=form)

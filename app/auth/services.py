@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.auth.models import AuditLog, LadderLevel, Role, Team, Tier, User
-from app.auth.user_import import MIN_PASSWORD_LENGTH, ImportReport, RowError, ImportFileError
+from app.auth.user_import import MIN_PASSWORD_LENGTH, ImportFileError, ImportReport, RowError
 from app.db_types import utcnow
 from app.errors import DomainError
 from app.extensions import db
@@ -137,7 +137,7 @@ def _check_unique(data: UserData, user_id: int | None = None) -> None:
 
 
 def _as_datetime(day: date | None) -> datetime | None:
-    return datetime.combine(day, time(0, 0), tzinfo=timezone.utc) if day else None
+    return datetime.combine(day, time(0, 0), tzinfo=UTC) if day else None
 
 
 def _apply(user: User, data: UserData) -> None:

@@ -1,0 +1,163 @@
+import pytest
+
+from app.auth.models import User
+from app.extensions import db
+from tests.conftest import PASSWORD
+
+
+def login(client, identifier, password=PASSWORD, **extra):
+    return client.post_form("/auth/login", {"identifier": identifier, "password": password, **extra})
+
+
+def test_login_page_renders(client):
+    response = client.get("/auth/login")
+    assert response.status_code == 200
+    assert 'name="identifier"' in response.get_data(as_text=True)
+
+
+def test_login_success_by_employee_number_then_email(client, make_user):
+    user = make_user(email="lin@example.com")
+    response = login(client, user.employee_no)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert db.session.get(User, user.id).last_login_at is not None
+
+    client.post_form("/auth/logout")
+    assert login(client, "LIN@example.com").status_code == 302
+
+
+def test_wrong_password_is_refused_without_saying_which_part(client, make_user):
+    user = make_user()
+    response = login(client, user.employee_no, "wrong-password")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "工号或密码错误" in page or "Unknown employee number or wrong password" in page
+    assert client.get("/").status_code == 302
+
+    unknown = login(client, "NOSUCH", "wrong-password").get_data(as_text=True)
+    assert ("工号或密码错误" in unknown) or ("Unknown employee number" in unknown)
+
+
+def test_deactivated_user_cannot_log_in(client, make_user):
+    user = make_user(is_active=False)
+    response = login(client, user.employee_no)
+    assert response.status_code == 200
+    assert client.get("/").status_code == 302
+
+
+def test_deactivation_ends_an_existing_session(client, make_user, app):
+    user = make_user()
+    login(client, user.employee_no)
+    assert client.get("/").status_code == 200
+    user.is_active = False
+    user.session_version += 1
+    db.session.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_csrf_token_missing_gives_400(client, make_user):
+    user = make_user()
+    response = client.post("/auth/login", data={"identifier": user.employee_no, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/").status_code == 302
+
+
+def test_rate_limit_per_account_counts_failures(app_factory, make_user):
+    app = app_factory(LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes", LOGIN_LIMIT_PER_IP="100 per minute")
+    with app.app_context():
+        user = make_user()
+        client = app.test_client()
+        for _ in range(3):
+            assert login(client, user.employee_no, "bad-password").status_code == 200
+        blocked = login(client, user.employee_no, PASSWORD)
+        assert blocked.status_code == 429
+        # another account from the same address is not affected
+        other = make_user()
+        assert login(client, other.employee_no).status_code == 302
+
+
+def test_rate_limit_per_ip(app_factory, make_user):
+    app = app_factory(LOGIN_LIMIT_PER_IP="4 per minute", LOGIN_LIMIT_PER_ACCOUNT="100 per minute")
+    with app.app_context():
+        client = app.test_client()
+        for n in range(4):
+            assert login(client, f"nobody{n}", "x-password").status_code == 200
+        assert login(client, "nobody-else", "x-password").status_code == 429
+
+
+def test_remember_me_sets_a_cookie(client, make_user):
+    user = make_user()
+    response = login(client, user.employee_no, remember="y")
+    assert "remember_token=" in " ".join(response.headers.getlist("Set-Cookie"))
+
+
+@pytest.mark.parametrize("target,expected", [
+    ("/people/1", "/people/1"),
+    ("https://evil.example/", "/"),
+    ("//evil.example/", "/"),
+    ("javascript:alert(1)", "/"),
+])
+def test_next_only_follows_local_paths(client, make_user, target, expected):
+    user = make_user()
+    response = login(client, user.employee_no, next=target)
+    assert response.headers["Location"] == expected
+
+
+def test_logout_needs_post_with_token(client, login_as):
+    login_as("agent")
+    assert client.get("/auth/logout").status_code == 405
+    assert client.post("/auth/logout").status_code == 400
+    assert client.post_form("/auth/logout").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def test_change_password(client, make_user):
+    user = make_user()
+    login(client, user.employee_no)
+    bad = client.post_form("/auth/account/password", {
+        "current_password": "not-it", "new_password": "new-secret-99", "confirm": "new-secret-99"})
+    assert bad.status_code == 200
+    assert "current password" in bad.get_data(as_text=True) or "当前密码" in bad.get_data(as_text=True)
+
+    mismatch = client.post_form("/auth/account/password", {
+        "current_password": PASSWORD, "new_password": "new-secret-99", "confirm": "other-secret"})
+    assert mismatch.status_code == 200
+
+    ok = client.post_form("/auth/account/password", {
+        "current_password": PASSWORD, "new_password": "new-secret-99", "confirm": "new-secret-99"})
+    assert ok.status_code == 302
+    assert client.get("/").status_code == 200  # this session survives
+    client.post_form("/auth/logout")
+    assert login(client, user.employee_no, PASSWORD).status_code == 200
+    assert login(client, user.employee_no, "new-secret-99").status_code == 302
+
+
+def test_password_change_signs_out_other_sessions(app, make_user):
+    user = make_user()
+    first, second = app.test_client(), app.test_client()
+    login(first, user.employee_no)
+    login(second, user.employee_no)
+    first.post_form("/auth/account/password", {
+        "current_password": PASSWORD, "new_password": "new-secret-99", "confirm": "new-secret-99"})
+    assert first.get("/").status_code == 200
+    assert second.get("/").status_code == 302
+
+
+def test_temporary_password_forces_a_change(client, make_user):
+    user = make_user(must_change_password=True)
+    login(client, user.employee_no)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/auth/account/password")
+    client.post_form("/auth/account/password", {
+        "current_password": PASSWORD, "new_password": "my-own-pass-1", "confirm": "my-own-pass-1"})
+    assert client.get("/").status_code == 200
+
+
+def test_passwords_are_hashed_with_scrypt_outside_tests(app_factory):
+    app = app_factory(PASSWORD_HASH_METHOD="scrypt")
+    with app.app_context():
+        from app.auth.services import hash_password
+
+        assert hash_password("whatever-123").startswith("scrypt:")

@@ -1,0 +1,146 @@
+"""Every registered route × every role, generated from app.url_map.
+
+A new route fails `test_every_route_is_in_the_matrix` until it is added to
+ACCESS with the roles that may use it, so nothing joins unchecked.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app import create_app
+from app.api.services import create_token
+from app.extensions import db
+from tests.conftest import _config
+
+ROLES = ("agent", "trainer", "manager", "admin")
+EVERYONE = frozenset(ROLES)
+STAFF = frozenset({"trainer", "manager", "admin"})
+ADMIN = frozenset({"admin"})
+PUBLIC = "public"
+
+# endpoint → who may use it. API endpoints are checked with bearer tokens.
+ACCESS: dict[str, frozenset | str] = {
+    "healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.switch_locale": PUBLIC,
+    "api.openapi": PUBLIC,
+    "auth.logout": EVERYONE,
+    "auth.change_password_view": EVERYONE,
+    "dashboard.home": EVERYONE,
+    "dashboard.person": EVERYONE,  # scoped: an agent asking for someone else gets 404
+    "dashboard.teams": STAFF,
+    "dashboard.team": STAFF,       # scoped: a manager sees only their teams
+    "admin.users": ADMIN,
+    "admin.new_user": ADMIN,
+    "admin.edit_user": ADMIN,
+    "admin.deactivate_user": ADMIN,
+    "admin.activate_user": ADMIN,
+    "admin.reset_user_password": ADMIN,
+    "admin.teams": ADMIN,
+    "admin.edit_team": ADMIN,
+    "admin.import_users_view": ADMIN,
+    "admin.commit_user_import": ADMIN,
+    "admin.tokens": ADMIN,
+    "admin.revoke_api_token": ADMIN,
+    "admin.audit_log": ADMIN,
+    "api.me": EVERYONE,
+    "api.users": EVERYONE,
+    "api.user": EVERYONE,
+    "api.teams": EVERYONE,
+}
+
+# Scoped routes where a role passes the role check but the sample record is
+# outside its scope: they must answer 404, never the record.
+SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent")}
+
+
+def _routes():
+    app = create_app(_config("sqlite://"))
+    cases = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in sorted(rule.methods & {"GET", "POST"}):
+            cases.append((rule.endpoint, rule.rule, method))
+    return sorted(set(cases))
+
+
+ROUTES = _routes()
+
+
+def test_every_route_is_in_the_matrix():
+    missing = sorted({endpoint for endpoint, _, _ in ROUTES} - set(ACCESS))
+    assert not missing, f"add these endpoints to ACCESS in {__file__}: {missing}"
+
+
+@pytest.fixture
+def world(app, make_user, make_team):
+    """One sample of each record, reachable through URL arguments."""
+    team = make_team()
+    other_team = make_team()
+    users = {
+        "admin": make_user("admin"),
+        "trainer": make_user("trainer"),
+        "manager": make_user("manager"),
+        "agent": make_user("agent", team=other_team),
+    }
+    team.managers.append(users["manager"])
+    sample_agent = make_user("agent", team=team)
+    db.session.commit()
+    token, _ = create_token(users["admin"], sample_agent, "sample")
+    args = {"user_id": sample_agent.id, "team_id": team.id, "token_id": token.id}
+    tokens = {role: create_token(users["admin"], user, role)[1] for role, user in users.items()}
+    return users, args, tokens
+
+
+def _url(rule: str, args: dict) -> str:
+    for name, value in args.items():
+        rule = rule.replace(f"<int:{name}>", str(value))
+    assert "<" not in rule, f"no sample value for {rule}"
+    return rule
+
+
+def _request(client, method, url, **kwargs):
+    if method == "GET":
+        return client.get(url, **kwargs)
+    return client.post_form(url, {}, **kwargs)
+
+
+@pytest.mark.parametrize("endpoint,rule,method", ROUTES)
+def test_anonymous(client, world, endpoint, rule, method):
+    _, args, _ = world
+    response = _request(client, method, _url(rule, args))
+    access = ACCESS[endpoint]
+    if access == PUBLIC:
+        assert response.status_code < 400
+    elif endpoint.startswith("api."):
+        assert response.status_code == 401
+        assert response.is_json
+    else:
+        assert response.status_code == 302
+        assert "/auth/login" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint,rule,method", ROUTES)
+def test_roles(client, world, role, endpoint, rule, method):
+    users, args, tokens = world
+    url = _url(rule, args)
+    access = ACCESS[endpoint]
+    if endpoint.startswith("api."):
+        response = _request(client, method, url, headers={"Authorization": f"Bearer {tokens[role]}"})
+    else:
+        with client.session_transaction() as session:
+            session["_user_id"] = users[role].get_id()
+        response = _request(client, method, url)
+
+    if access == PUBLIC:
+        assert response.status_code < 500
+    elif (endpoint, role) in SCOPED_404:
+        assert response.status_code == 404
+    elif role in access:
+        assert response.status_code not in (401, 403, 404), response.status_code
+        assert response.status_code < 500
+    else:
+        assert response.status_code == 403

@@ -4,6 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from app.admin import bp
 from app.admin.forms import (
@@ -40,7 +41,7 @@ admin_only = role_required(Role.ADMIN)
 
 
 def _filtered_users(form: UserFilterForm):
-    query = select(User)
+    query = select(User).options(selectinload(User.team))
     if form.q.data:
         like = f"%{form.q.data.strip()}%"
         query = query.where(or_(User.name.ilike(like), User.employee_no.ilike(like), User.email.ilike(like)))

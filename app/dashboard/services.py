@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import AuditLog, Role, Team, Tier, User
 from app.auth.permissions import visible_teams
@@ -21,7 +22,9 @@ class TeamSummary:
 
 def team_summaries(viewer: User) -> list[TeamSummary]:
     """One query for the counts of every team the viewer may see."""
-    teams = list(db.session.scalars(visible_teams(viewer).order_by(Team.name)))
+    teams = list(db.session.scalars(
+        visible_teams(viewer).options(selectinload(Team.managers)).order_by(Team.name)
+    ))
     if not teams:
         return []
     agent = (User.role == Role.AGENT.value) & User.is_active

@@ -20,6 +20,13 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+def wants_partial() -> bool:
+    """An htmx swap asks for the fragment; a history restore needs the page."""
+    from app.extensions import htmx
+
+    return bool(htmx) and not htmx.history_restore_request
+
+
 def nav_items(user) -> list[tuple[str, str]]:
     """(endpoint, label) pairs for the signed-in user's role."""
     from flask_babel import gettext as _

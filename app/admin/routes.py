@@ -34,8 +34,9 @@ from app.auth.services import (
 )
 from app.auth.user_import import ImportFileError
 from app.errors import DomainError
-from app.extensions import db, htmx
+from app.extensions import db
 from app.uploads import find_upload, stash_upload
+from app.web import wants_partial
 
 admin_only = role_required(Role.ADMIN)
 
@@ -68,7 +69,7 @@ def users():
     form.validate()
     page = db.paginate(_filtered_users(form), per_page=current_app.config["USERS_PER_PAGE"], error_out=False)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    template = "admin/partials/_user_table.html" if htmx else "admin/users.html"
+    template = "admin/partials/_user_table.html" if wants_partial() else "admin/users.html"
     return render_template(template, form=form, page=page, filter_args=args)
 
 

@@ -176,8 +176,14 @@ def update_user(actor: User, user: User, data: UserData) -> None:
     if user.id == actor.id and data.role != Role.ADMIN:
         raise DomainError(_("You cannot take the administrator role from yourself."), field="role")
     before = user_snapshot(user)
+    if user.role == Role.MANAGER and data.role != Role.MANAGER and user.managed_teams:
+        # Only managers manage teams: the role change hands their teams back.
+        before["managed_team_ids"] = sorted(t.id for t in user.managed_teams)
+        user.managed_teams = []
     _apply(user, data)
     after = user_snapshot(user)
+    if "managed_team_ids" in before:
+        after["managed_team_ids"] = []
     if before != after:
         record_audit(actor, "user.updated", "user", user.id, before, after)
     db.session.commit()

@@ -212,3 +212,21 @@ def test_someone_elses_upload_cannot_be_committed(client, login_as, make_user, m
     before = count_users()
     assert client.post_form("/admin/users/import/commit", {"upload_key": stashed.key}).status_code == 302
     assert count_users() == before
+
+
+def test_history_restore_gets_the_full_page(client, login_as):
+    login_as("admin")
+    response = client.get("/admin/users", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"})
+    assert "<html" in response.get_data(as_text=True)
+
+
+def test_a_manager_turned_agent_stops_managing(client, login_as, make_user, make_team):
+    login_as("admin")
+    manager = make_user("manager")
+    team = make_team(managers=[manager])
+    client.post_form(f"/admin/users/{manager.id}/edit", {
+        "employee_no": manager.employee_no, "name": manager.name, "role": "agent", "team_id": str(team.id),
+        "tier": "in_service", "ladder_level": "specialist"})
+    assert db.session.get(Team, team.id).managers == []
+    audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "user.updated"))
+    assert audit.before["managed_team_ids"] == [team.id] and audit.after["managed_team_ids"] == []

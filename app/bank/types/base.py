@@ -1,0 +1,121 @@
+"""What every question type provides. Pure: no Flask, no database.
+
+A type validates its payload (the JSON stored on a question version), gives
+the context to render it *without the answer key*, grades a response, and
+knows the response that earns full marks (for review pages and tests).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+
+class PayloadError(ValueError):
+    """A payload breaks its type's rules; `field` says where."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Grade:
+    score: float
+    max_score: float
+    feedback: list[str] = field(default_factory=list)
+    # None for automatic grades; "pending" when a person must grade.
+    state: str | None = None
+
+    @property
+    def fraction(self) -> float:
+        return self.score / self.max_score if self.max_score else 0.0
+
+
+class QuestionType:
+    key: ClassVar[str]
+    auto_graded: ClassVar[bool] = True
+
+    def validate(self, payload: Any) -> dict:
+        """The normalised payload, or PayloadError naming the field."""
+        raise NotImplementedError
+
+    def render_context(self, payload: dict) -> dict:
+        """What the agent's page needs, never the key."""
+        raise NotImplementedError
+
+    def grade(self, payload: dict, response: Any) -> Grade:
+        raise NotImplementedError
+
+    def correct_response(self, payload: dict) -> Any:
+        raise NotImplementedError
+
+    def max_score(self, payload: dict) -> float:
+        return 1.0
+
+
+# --- shared helpers --------------------------------------------------------
+
+def require_dict(payload: Any) -> dict:
+    if not isinstance(payload, dict):
+        raise PayloadError("payload", "must be a mapping")
+    return payload
+
+
+def require_list(payload: dict, name: str, minimum: int = 1) -> list:
+    value = payload.get(name)
+    if not isinstance(value, list) or len(value) < minimum:
+        raise PayloadError(name, f"needs a list of at least {minimum}")
+    return value
+
+
+def text_of(value: Any, where: str, *, allow_empty: bool = False) -> str:
+    if value is None:
+        value = ""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise PayloadError(where, "must be text")
+    text = str(value).strip()
+    if not text and not allow_empty:
+        raise PayloadError(where, "must not be empty")
+    return text
+
+
+def fraction_of(value: Any, where: str, low: float = -1.0, high: float = 1.0) -> float:
+    if isinstance(value, bool):
+        raise PayloadError(where, "must be a number")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise PayloadError(where, f"“{value}” is not a number") from None
+    if math.isnan(number) or not low <= number <= high:
+        raise PayloadError(where, f"must be between {low:g} and {high:g}")
+    return round(number, 7)
+
+
+def clamp(score: float, maximum: float = 1.0) -> float:
+    return max(0.0, min(maximum, score))
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_text(text: Any, *, case_sensitive: bool = False) -> str:
+    """Full-width → half-width (NFKC), spaces collapsed and trimmed, case folded."""
+    value = unicodedata.normalize("NFKC", str(text if text is not None else ""))
+    value = _SPACES.sub(" ", value).strip()
+    return value if case_sensitive else value.casefold()
+
+
+def as_index(value: Any, size: int) -> int | None:
+    """An option index from a response value, or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    try:
+        index = int(value)
+    except (TypeError, ValueError):
+        return None
+    return index if 0 <= index < size else None

@@ -1,0 +1,58 @@
+"""case_analysis: a written answer to a case, graded by a person.
+
+The payload holds a reference answer, key points and a rubric of criteria
+with points. Automatic grading only marks the answer as pending; a trainer
+awards points per criterion with `grade_by_rubric`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.bank.types.base import (
+    Grade, PayloadError, QuestionType, require_dict, require_list, text_of,
+)
+
+
+class CaseAnalysis(QuestionType):
+    key = "case_analysis"
+    auto_graded = False
+
+    def validate(self, payload: Any) -> dict:
+        payload = require_dict(payload)
+        rubric = []
+        for i, row in enumerate(require_list(payload, "rubric")):
+            if not isinstance(row, dict):
+                raise PayloadError(f"rubric[{i}]", "must be a mapping with criterion and points")
+            points = row.get("points")
+            if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
+                raise PayloadError(f"rubric[{i}].points", "must be a positive number")
+            rubric.append({"criterion": text_of(row.get("criterion"), f"rubric[{i}].criterion"),
+                           "points": float(points)})
+        key_points = [text_of(p, f"key_points[{i}]") for i, p in enumerate(payload.get("key_points") or [])]
+        return {"reference_answer": text_of(payload.get("reference_answer"), "reference_answer"),
+                "key_points": key_points, "rubric": rubric}
+
+    def render_context(self, payload: dict) -> dict:
+        return {"max_score": self.max_score(payload)}
+
+    def max_score(self, payload: dict) -> float:
+        return sum(row["points"] for row in payload["rubric"])
+
+    def grade(self, payload: dict, response: Any) -> Grade:
+        answered = isinstance(response, str) and response.strip()
+        return Grade(0.0, self.max_score(payload), state="pending" if answered else None)
+
+    def grade_by_rubric(self, payload: dict, awarded: list[float]) -> Grade:
+        rubric = payload["rubric"]
+        if len(awarded) != len(rubric):
+            raise PayloadError("awarded", f"needs {len(rubric)} scores, one per criterion")
+        total = 0.0
+        for i, (row, points) in enumerate(zip(rubric, awarded, strict=True)):
+            if not 0 <= points <= row["points"]:
+                raise PayloadError(f"awarded[{i}]", f"must be between 0 and {row['points']:g}")
+            total += points
+        return Grade(total, self.max_score(payload))
+
+    def correct_response(self, payload: dict) -> str:
+        return payload["reference_answer"]

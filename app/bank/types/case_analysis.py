@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from app.bank.types.base import (
-    Grade, PayloadError, QuestionType, require_dict, require_list, text_of,
+    Grade,
+    PayloadError,
+    QuestionType,
+    require_dict,
+    require_list,
+    text_of,
 )
 
 

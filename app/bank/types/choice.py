@@ -13,7 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 from app.bank.types.base import (
-    Grade, PayloadError, QuestionType, as_index, clamp, fraction_of, require_dict, require_list, text_of,
+    Grade,
+    PayloadError,
+    QuestionType,
+    as_index,
+    clamp,
+    fraction_of,
+    require_dict,
+    require_list,
+    text_of,
 )
 
 

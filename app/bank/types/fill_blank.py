@@ -12,7 +12,15 @@ import re
 from typing import Any
 
 from app.bank.types.base import (
-    Grade, PayloadError, QuestionType, clamp, fraction_of, normalise_text, require_dict, require_list, text_of,
+    Grade,
+    PayloadError,
+    QuestionType,
+    clamp,
+    fraction_of,
+    normalise_text,
+    require_dict,
+    require_list,
+    text_of,
 )
 
 

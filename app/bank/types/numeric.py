@@ -12,7 +12,14 @@ import unicodedata
 from typing import Any
 
 from app.bank.types.base import (
-    Grade, PayloadError, QuestionType, clamp, fraction_of, require_dict, require_list, text_of,
+    Grade,
+    PayloadError,
+    QuestionType,
+    clamp,
+    fraction_of,
+    require_dict,
+    require_list,
+    text_of,
 )
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")

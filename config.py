@@ -48,6 +48,8 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = _env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
 
     USERS_PER_PAGE = 25
+    QUESTIONS_PER_PAGE = 30
+    QUESTION_BANK_DIR = _env("QUESTION_BANK_DIR", str(BASE_DIR / "question_bank"))
     SECURE_HEADERS_HSTS = False
 
 

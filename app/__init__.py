@@ -79,6 +79,7 @@ def _init_extensions(app: Flask) -> None:
 
     import app.api.models  # noqa: F401  (register every model with the metadata)
     import app.auth.models  # noqa: F401
+    import app.bank.models  # noqa: F401
     import app.uploads  # noqa: F401
 
 

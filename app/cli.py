@@ -29,6 +29,30 @@ def register_cli(app: Flask) -> None:
         for number, name, role in result.logins:
             click.echo(f"  {number:<8} {name:<6} {role}")
 
+    content = click.Group("content", help="Authored content in question_bank/ and scenarios/.")
+    app.cli.add_command(content)
+
+    @content.command("sync")
+    @click.option("--check", is_flag=True, help="Only validate; exit non-zero with file:line errors.")
+    def content_sync_command(check: bool):
+        """Load question_bank/ into the database (idempotent, all or nothing)."""
+        from app.bank.schema import load_question_bank
+        from app.bank.services import sync_questions
+
+        root = Path(app.config["QUESTION_BANK_DIR"])
+        questions, errors = load_question_bank(root)
+        for error in errors:
+            click.echo(str(error), err=True)
+        if errors:
+            click.echo(f"{len(errors)} errors in {root}; nothing loaded.", err=True)
+            sys.exit(1)
+        if check:
+            click.echo(f"{len(questions)} questions OK.")
+            return
+        report = sync_questions(questions)
+        counts = report.summary()
+        click.echo("questions: " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in counts.items()))
+
     users = click.Group("users", help="Manage users.")
     app.cli.add_command(users)
 

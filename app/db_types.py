@@ -27,3 +27,12 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+# Database objects made by hand in migrations (full-text search), which the
+# models do not describe: Alembic's comparisons leave them alone.
+UNMANAGED_PREFIXES = ("question_fts", "ix_questions_search_trgm")
+
+
+def alembic_include_name(name, type_, parent_names) -> bool:
+    return not (name or "").startswith(UNMANAGED_PREFIXES)

@@ -1,13 +1,15 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from app.db_types import alembic_include_name
 from app.extensions import db
 
 
 def test_migrations_match_the_models(app):
     """Every model change must come with an Alembic revision."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": alembic_include_name})
         diff = compare_metadata(context, db.metadata)
     assert diff == []
 

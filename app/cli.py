@@ -53,6 +53,70 @@ def register_cli(app: Flask) -> None:
         counts = report.summary()
         click.echo("questions: " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in counts.items()))
 
+    questions = click.Group("questions", help="Import and export questions.")
+    app.cli.add_command(questions)
+
+    @questions.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--format", "format_name", required=True,
+                  type=click.Choice(["gift", "aiken", "moodlexml", "csv", "yaml"]))
+    @click.option("--dry-run", is_flag=True, help="Parse and check; write nothing.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the parsed questions as JSON.")
+    @click.option("--only-valid", is_flag=True, help="Import the valid questions even if others have errors.")
+    def import_questions_command(file: Path, format_name: str, dry_run: bool, as_json: bool, only_valid: bool):
+        """Import questions; all or nothing unless --only-valid."""
+        import json
+
+        from app.bank.interchange import UnreadableFile, parse
+        from app.bank.services import check_parsed, import_questions
+
+        try:
+            result = parse(format_name, file.read_bytes())
+        except UnreadableFile as error:
+            click.echo(f"{file}: {error}", err=True)
+            sys.exit(1)
+        if dry_run:
+            result.errors.extend(check_parsed(result.questions))
+            result.errors.sort(key=lambda e: e["line"])
+            if as_json:
+                click.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+            else:
+                for error in result.errors:
+                    click.echo(f"{file}:{error['line']}: {error['message']}", err=True)
+                click.echo(f"{len(result.questions)} questions parsed, {len(result.errors)} errors, "
+                           f"{len(result.skipped)} skipped (dry run; nothing written).")
+            sys.exit(1 if result.errors else 0)
+        outcome = import_questions(result, None, only_valid=only_valid, source_name=file.name)
+        for error in outcome.errors:
+            click.echo(f"{file}:{error['line']}: {error['message']}", err=True)
+        for item in result.skipped:
+            click.echo(f"{file}:{item['line']}: skipped: {item['reason']}", err=True)
+        if outcome.errors and not outcome.created:
+            click.echo(f"{len(outcome.errors)} errors; nothing imported.", err=True)
+            sys.exit(1)
+        click.echo(f"{len(outcome.created)} questions imported.")
+
+    @questions.command("export")
+    @click.option("--format", "format_name", required=True, type=click.Choice(["gift", "aiken", "moodlexml", "yaml"]))
+    @click.option("--category", default="", help="Only questions under this category path.")
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write (default: stdout).")
+    def export_questions_command(format_name: str, category: str, output: Path | None):
+        """Export the active questions' current versions."""
+        from app.bank.interchange.writers import write
+        from app.bank.models import Question, QuestionStatus
+        from app.bank.services import export_dicts
+
+        query = select(Question).where(Question.status == QuestionStatus.ACTIVE.value).order_by(Question.category, Question.uid)
+        if category:
+            query = query.where((Question.category == category) | Question.category.startswith(category + "/"))
+        text, skipped = write(format_name, export_dicts(list(db.session.scalars(query))))
+        for question in skipped:
+            click.echo(f"skipped {question['id']}: {format_name} cannot hold {question['type']} questions", err=True)
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text, nl=False)
+
     users = click.Group("users", help="Manage users.")
     app.cli.add_command(users)
 

@@ -114,3 +114,76 @@ def sync_questions(loaded: list[LoadedQuestion], actor: User | None = None) -> S
 
 def count_questions(status: str = QuestionStatus.ACTIVE.value) -> int:
     return db.session.scalar(select(func.count(Question.id)).where(Question.status == status))
+
+
+# --- import and export ------------------------------------------------------
+
+@dataclass
+class ImportOutcome:
+    created: list[Question] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+
+DEFAULT_CATEGORY = "未分类"
+
+
+def check_parsed(parsed) -> list[dict]:
+    """Type validation of parsed questions: [{"line", "message"}] for each problem."""
+    from app.bank.types import PayloadError, UnknownQuestionType, get_type
+
+    problems = []
+    for question in parsed:
+        try:
+            get_type(question.type).validate(question.payload)
+        except UnknownQuestionType as exc:
+            problems.append({"line": question.line, "message": str(exc)})
+        except PayloadError as exc:
+            problems.append({"line": question.line, "message": f"{exc.field}: {exc.message}"})
+        if question.stem_format not in ("plain", "markdown", "html"):
+            problems.append({"line": question.line, "message": f"stem_format: “{question.stem_format}” is unknown"})
+    return problems
+
+
+def import_questions(result, actor: User | None, *, only_valid: bool = False, source_name: str = "") -> ImportOutcome:
+    """Create questions from a ParseResult. All or nothing, unless only_valid."""
+    import secrets
+
+    from app.bank.types import get_type
+
+    problems = result.errors + check_parsed(result.questions)
+    bad_lines = {p["line"] for p in problems}
+    if problems and not only_valid:
+        return ImportOutcome(errors=problems)
+    outcome = ImportOutcome(errors=problems)
+    for parsed in result.questions:
+        if parsed.line in bad_lines:
+            continue
+        payload = get_type(parsed.type).validate(parsed.payload)
+        question = Question(uid=f"imp-{secrets.token_hex(6)}", source="import",
+                            category=(parsed.category or DEFAULT_CATEGORY).strip("/"),
+                            tags=list(dict.fromkeys(parsed.tags)), competency="knowledge", difficulty=3,
+                            status=QuestionStatus.ACTIVE.value)
+        db.session.add(question)
+        add_version(question, type_key=parsed.type, title=parsed.title, stem=parsed.stem,
+                    stem_format=parsed.stem_format, payload=payload, explanation=parsed.general_feedback,
+                    actor=actor)
+        outcome.created.append(question)
+    if outcome.created:
+        db.session.flush()
+        record_audit(actor, "questions.import", "question_bank", None, None,
+                     {"file": source_name, "created": len(outcome.created), "skipped_errors": len(problems)})
+    db.session.commit()
+    return outcome
+
+
+def export_dicts(questions: list[Question]) -> list[dict]:
+    """Current versions in the interchange shape (plus id, competency, difficulty)."""
+    out = []
+    for question in questions:
+        version = question.current_version
+        out.append({"id": question.uid, "type": version.type_key, "category": question.category,
+                    "title": version.title, "stem": version.stem, "stem_format": version.stem_format,
+                    "general_feedback": version.explanation, "tags": list(question.tags or []),
+                    "competency": question.competency, "difficulty": question.difficulty,
+                    "payload": version.payload})
+    return out

@@ -125,6 +125,13 @@ def test_matching_credit_per_pair():
     assert qtype.grade(payload, "nonsense").score == 0
 
 
+def test_case_analysis_without_rubric_gets_one_overall_criterion():
+    qtype = get_type("case_analysis")
+    payload = qtype.validate({})
+    assert payload["reference_answer"] == "" and qtype.max_score(payload) == 10
+    assert qtype.grade_by_rubric(payload, [7]).score == 7
+
+
 def test_case_analysis_is_pending_and_graded_by_rubric():
     qtype, payload = get_type("case_analysis"), validated("case_analysis")
     pending = qtype.grade(payload, "我会先安抚客户……")
@@ -150,7 +157,7 @@ def test_case_analysis_is_pending_and_graded_by_rubric():
     ("ordering", {"items": ["a", "a"]}, "items"),
     ("matching", {"pairs": [{"left": "a", "right": "x"}, {"left": "a", "right": "y"}]}, "pairs"),
     ("case_analysis", {"reference_answer": "r", "rubric": [{"criterion": "c", "points": 0}]}, "rubric[0].points"),
-    ("case_analysis", {"rubric": [{"criterion": "c", "points": 1}]}, "reference_answer"),
+    ("case_analysis", {"rubric": "lots"}, "rubric"),
     ("ordering", "not a mapping", "payload"),
 ])
 def test_validation_names_the_field(key, payload, field):

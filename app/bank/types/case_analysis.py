@@ -2,7 +2,8 @@
 
 The payload holds a reference answer, key points and a rubric of criteria
 with points. Automatic grading only marks the answer as pending; a trainer
-awards points per criterion with `grade_by_rubric`.
+awards points per criterion with `grade_by_rubric`. An essay imported from
+Moodle has no rubric: it gets one overall criterion worth DEFAULT_POINTS.
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ from app.bank.types.base import (
 )
 
 
+DEFAULT_POINTS = 10.0
+DEFAULT_CRITERION = "总体评价 Overall"
+
+
 class CaseAnalysis(QuestionType):
     key = "case_analysis"
     auto_graded = False
@@ -26,7 +31,10 @@ class CaseAnalysis(QuestionType):
     def validate(self, payload: Any) -> dict:
         payload = require_dict(payload)
         rubric = []
-        for i, row in enumerate(require_list(payload, "rubric")):
+        rows = payload.get("rubric") or [{"criterion": DEFAULT_CRITERION, "points": DEFAULT_POINTS}]
+        if not isinstance(rows, list):
+            raise PayloadError("rubric", "needs a list of criteria with points")
+        for i, row in enumerate(rows):
             if not isinstance(row, dict):
                 raise PayloadError(f"rubric[{i}]", "must be a mapping with criterion and points")
             points = row.get("points")
@@ -35,7 +43,7 @@ class CaseAnalysis(QuestionType):
             rubric.append({"criterion": text_of(row.get("criterion"), f"rubric[{i}].criterion"),
                            "points": float(points)})
         key_points = [text_of(p, f"key_points[{i}]") for i, p in enumerate(payload.get("key_points") or [])]
-        return {"reference_answer": text_of(payload.get("reference_answer"), "reference_answer"),
+        return {"reference_answer": text_of(payload.get("reference_answer"), "reference_answer", allow_empty=True),
                 "key_points": key_points, "rubric": rubric}
 
     def render_context(self, payload: dict) -> dict:

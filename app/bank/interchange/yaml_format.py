@@ -1,0 +1,58 @@
+"""YAML interchange: a list of questions in the interchange shape.
+
+Also reads the question_bank/ authoring style (type keys at the top level,
+`explanation` for the general feedback), so a bank file can be imported.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from app.bank.interchange import ParsedQuestion, ParseResult, UnreadableFile, decode_text
+
+COMMON = {"id", "type", "category", "title", "stem", "stem_format", "general_feedback", "explanation",
+          "tags", "payload", "competency", "difficulty"}
+
+
+def parse_yaml(content: bytes) -> ParseResult:
+    result = ParseResult()
+    try:
+        text = decode_text(content)
+        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except UnreadableFile as exc:
+        result.error(1, str(exc))
+        return result
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        result.error(mark.line + 1 if mark else 1, f"YAML syntax error: {getattr(exc, 'problem', exc)}")
+        return result
+    if isinstance(data, dict) and "questions" in data:
+        data, node = data["questions"], None
+    if data is None:
+        return result
+    if not isinstance(data, list):
+        result.error(1, "the file must be a list of questions")
+        return result
+    lines = [n.start_mark.line + 1 for n in node.value] if isinstance(node, yaml.SequenceNode) else []
+    for index, item in enumerate(data):
+        line = lines[index] if index < len(lines) else 1
+        if not isinstance(item, dict) or not item.get("type") or not item.get("stem"):
+            result.error(line, "each question needs at least type and stem")
+            continue
+        payload = item.get("payload")
+        if payload is None:
+            payload = {k: v for k, v in item.items() if k not in COMMON}
+        tags = item.get("tags") or []
+        result.questions.append(ParsedQuestion(
+            type=str(item["type"]), stem=str(item["stem"]).strip(), payload=payload,
+            category=str(item.get("category") or ""), title=str(item.get("title") or ""),
+            stem_format=str(item.get("stem_format") or "plain"),
+            general_feedback=str(item.get("general_feedback") or item.get("explanation") or "").strip(),
+            tags=[str(t) for t in tags] if isinstance(tags, list) else [], line=line,
+        ))
+    return result
+
+
+def write_yaml(questions: list[dict]) -> str:
+    return yaml.safe_dump(questions, allow_unicode=True, sort_keys=False, width=120)

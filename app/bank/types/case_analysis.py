@@ -15,10 +15,8 @@ from app.bank.types.base import (
     PayloadError,
     QuestionType,
     require_dict,
-    require_list,
     text_of,
 )
-
 
 DEFAULT_POINTS = 10.0
 DEFAULT_CRITERION = "总体评价 Overall"

@@ -11,6 +11,7 @@
 | BABEL_DEFAULT_TIMEZONE | all | time zone dates are shown in (Asia/Shanghai) |
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -26,7 +27,11 @@ def _env(name, default=None):
 class Config:
     SECRET_KEY = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # JSON columns keep Chinese readable (and searchable) instead of \uXXXX escapes.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": True,
+        "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),
+    }
     SQLITE_BUSY_TIMEOUT_MS = 5000
 
     SESSION_COOKIE_HTTPONLY = True

@@ -118,12 +118,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
     from app.api import bp as api_bp
     from app.auth import bp as auth_bp
+    from app.bank import bp as bank_bp
     from app.dashboard import bp as dashboard_bp
     from app.extensions import csrf
 
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(bank_bp, url_prefix="/bank")
     csrf.exempt(api_bp)  # bearer tokens, no cookies
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

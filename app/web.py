@@ -36,6 +36,8 @@ def nav_items(user) -> list[tuple[str, str]]:
     items = [("dashboard.home", _("Home"))]
     if user.role in ("manager", "trainer", "admin"):
         items.append(("dashboard.teams", _("Teams")))
+    if user.role in ("trainer", "admin"):
+        items.append(("bank.index", _("Question bank")))
     if user.role == "admin":
         items += [
             ("admin.users", _("Users")),
@@ -69,10 +71,13 @@ def register_web_hooks(app: Flask) -> None:
     def template_helpers():
         return {
             "nav_items": nav_items(current_user),
-            "current_locale": str(get_locale()),
+            "current_locale": "zh_CN" if get_locale().language == "zh" else "en",
             "languages": app.config["LANGUAGES"],
         }
 
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    from app.bank.rendering import render_text
+
+    app.jinja_env.filters["rich"] = render_text
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""

@@ -187,3 +187,70 @@ def export_dicts(questions: list[Question]) -> list[dict]:
                     "competency": question.competency, "difficulty": question.difficulty,
                     "payload": version.payload})
     return out
+
+
+# --- editing in the browser -------------------------------------------------
+
+@dataclass
+class QuestionData:
+    type_key: str
+    category: str
+    tags: list[str]
+    competency: str
+    difficulty: int
+    title: str
+    stem: str
+    stem_format: str
+    explanation: str
+    payload: dict
+
+
+def save_question(actor: User, question: Question | None, data: QuestionData) -> tuple[Question, bool]:
+    """Create, or append a version when the content changed; metadata edits make no version.
+    Raises PayloadError from the type's validation."""
+    import secrets
+
+    from app.bank.schema import content_hash
+    from app.bank.types import get_type
+
+    payload = get_type(data.type_key).validate(data.payload)
+    if question is None:
+        question = Question(uid=f"q-{secrets.token_hex(6)}", source="browser", status=QuestionStatus.ACTIVE.value)
+        db.session.add(question)
+    question.category = data.category.strip().strip("/")
+    question.tags = list(dict.fromkeys(t for t in data.tags if t))
+    question.competency = data.competency
+    question.difficulty = data.difficulty
+    digest = content_hash(data.type_key, data.title, data.stem, data.stem_format, payload, data.explanation)
+    created = question.current_version is None or question.current_version.content_hash != digest
+    if created:
+        add_version(question, type_key=data.type_key, title=data.title, stem=data.stem,
+                    stem_format=data.stem_format, payload=payload, explanation=data.explanation, actor=actor)
+        db.session.flush()
+        record_audit(actor, "question.version_created", "question", question.id, None,
+                     {"uid": question.uid, "version": question.current_version.version})
+    else:
+        refresh_search_text(question)
+    db.session.commit()
+    return question, created
+
+
+def set_question_status(actor: User, question: Question, status: str) -> None:
+    if question.status == status:
+        return
+    before = question.status
+    question.status = status
+    record_audit(actor, f"question.{status}", "question", question.id, {"status": before}, {"status": status})
+    db.session.commit()
+
+
+def similar_questions(stem: str, exclude_id: int | None = None) -> list[tuple[Question, float]]:
+    from app.bank.stats import near_duplicates
+
+    rows = db.session.execute(
+        select(Question.id, QuestionVersion.stem)
+        .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
+        .where(Question.status == QuestionStatus.ACTIVE.value)
+    ).all()
+    found = near_duplicates(stem, [(qid, s) for qid, s in rows if qid != exclude_id])
+    return [(db.session.get(Question, qid), score) for qid, score in found]

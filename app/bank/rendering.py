@@ -1,0 +1,30 @@
+"""Stems and texts as safe HTML: plain text escaped, Markdown rendered,
+HTML sanitised (nh3), so no script or event handler reaches a page."""
+
+from __future__ import annotations
+
+import nh3
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "b", "em", "i", "u", "s", "sub", "sup", "ul", "ol", "li", "blockquote", "code", "pre",
+    "table", "thead", "tbody", "tr", "th", "td", "h3", "h4", "h5", "span", "div", "a", "img", "hr",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "td": {"colspan", "rowspan"},
+                      "th": {"colspan", "rowspan"}}
+
+
+def sanitise_html(html: str) -> str:
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
+
+
+def render_text(text: str, text_format: str = "plain") -> Markup:
+    if text_format == "html":
+        return Markup(sanitise_html(text))  # noqa: S704  (sanitised above)
+    if text_format == "markdown":
+        return Markup(sanitise_html(_markdown.render(text)))  # noqa: S704
+    return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))

@@ -24,6 +24,7 @@ translations: $(VENV)/.runtime
 
 run: $(VENV)/.runtime translations
 	$(BIN)/flask db upgrade
+	$(BIN)/flask content sync
 	$(BIN)/flask seed-demo --if-empty
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 

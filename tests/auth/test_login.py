@@ -32,11 +32,11 @@ def test_wrong_password_is_refused_without_saying_which_part(client, make_user):
     response = login(client, user.employee_no, "wrong-password")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "工号或密码错误" in page or "Unknown employee number or wrong password" in page
+    assert "工号不存在或密码错误" in page or "Unknown employee number or wrong password" in page
     assert client.get("/").status_code == 302
 
     unknown = login(client, "NOSUCH", "wrong-password").get_data(as_text=True)
-    assert ("工号或密码错误" in unknown) or ("Unknown employee number" in unknown)
+    assert ("工号不存在或密码错误" in unknown) or ("Unknown employee number" in unknown)
 
 
 def test_deactivated_user_cannot_log_in(client, make_user):

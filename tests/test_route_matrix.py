@@ -52,6 +52,7 @@ ACCESS: dict[str, frozenset | str] = {
     "bank.preview": AUTHORS,
     "bank.edit": AUTHORS,
     "bank.retire": AUTHORS,
+    "bank.similar": AUTHORS,
     "bank.restore": AUTHORS,
     "bank.import_view": AUTHORS,
     "bank.import_commit": AUTHORS,

@@ -256,6 +256,18 @@ def edit(question_id=None):
                            duplicates=duplicates, rows=added)
 
 
+@bp.route("/similar", methods=["POST"])
+@authors_only
+def similar():
+    """The near-duplicate warning for a stem being typed (htmx)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    stem = (request.form.get("stem") or "").strip()
+    exclude = request.form.get("question_id", type=int)
+    duplicates = similar_questions(stem, exclude) if len(stem) >= 4 else []
+    return render_template("bank/partials/_near_duplicates.html", duplicates=duplicates)
+
+
 @bp.route("/questions/<int:question_id>/retire", methods=["POST"])
 @authors_only
 def retire(question_id):

@@ -162,6 +162,18 @@ def test_near_duplicate_warning(client, login_as, make_question):
     assert 'data-testid="near-duplicates"' in response.get_data(as_text=True)
 
 
+def test_near_duplicate_check_while_typing(client, login_as, make_question):
+    login_as("trainer")
+    existing = make_question(stem="客户询问退款多久能够到账，应当怎样回答？")
+    warned = client.post_form("/bank/similar", {"stem": "客户询问退款多久能到账，应当怎样回答？"},
+                              headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-testid="near-duplicates"' in warned and f"/bank/questions/{existing.id}" in warned
+    itself = client.post_form("/bank/similar", {"stem": existing.current_version.stem, "question_id": existing.id})
+    assert "near-duplicates" not in itself.get_data(as_text=True)
+    unrelated = client.post_form("/bank/similar", {"stem": "首次响应时长如何计算？"})
+    assert "near-duplicates" not in unrelated.get_data(as_text=True)
+
+
 def test_retire_and_restore(client, login_as, make_question):
     login_as("trainer")
     question = make_question()

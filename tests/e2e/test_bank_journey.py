@@ -19,7 +19,7 @@ def test_trainer_imports_gift_and_previews(page: Page, live_server):
     page.get_by_role("link", name="导入", exact=True).click()
     page.select_option("#format", "gift")
     page.set_input_files("#file", str(GIFT))
-    page.locator("form button[type=submit]").click()
+    page.get_by_role("button", name="预览").click()
 
     questions = page.get_by_test_id("import-questions")
     expect(questions).to_contain_text("客户申请退款后，按本店规则原路退回需要多久？")

@@ -64,6 +64,8 @@ def test_single_choice_floors_negative_fractions():
     assert qtype.grade(payload, 2).score == 0
     assert qtype.grade(payload, "9").score == 0
     assert qtype.grade(payload, True).score == 0
+    assert qtype.grade(payload, float("inf")).score == 0
+    assert qtype.grade(payload, 0.5).score == 0
 
 
 def test_multiple_choice_partial_and_all_or_nothing():

@@ -112,10 +112,10 @@ def normalise_text(text: Any, *, case_sensitive: bool = False) -> str:
 
 def as_index(value: Any, size: int) -> int | None:
     """An option index from a response value, or None when it is not one."""
-    if isinstance(value, bool):
+    if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
         return None
     try:
         index = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return index if 0 <= index < size else None

@@ -289,8 +289,8 @@ def _set_status(question_id: int, status: str):
 
 # --- import and export ---------------------------------------------------------
 
-def _preview(upload, format_name: str):
-    result = parse(format_name, upload.content)
+def _preview(content: bytes, format_name: str):
+    result = parse(format_name, content)
     result.errors.extend(check_parsed(result.questions))
     result.errors.sort(key=lambda e: e["line"])
     bad_lines = {e["line"] for e in result.errors}
@@ -304,13 +304,13 @@ def import_view():
     form = ImportForm()
     if form.validate_on_submit():
         content = form.file.data.read()
-        upload = stash_upload(current_user.id, "questions", form.file.data.filename or "questions", content)
-        db.session.commit()
         try:
-            result, bad_lines, duplicates = _preview(upload, form.format.data)
+            result, bad_lines, duplicates = _preview(content, form.format.data)
         except UnreadableFile as error:
             form.file.errors.append(str(error))
         else:
+            upload = stash_upload(current_user.id, "questions", form.file.data.filename or "questions", content)
+            db.session.commit()
             commit = ImportCommitForm(upload_key=upload.key, format=form.format.data)
             return render_template("bank/import_preview.html", result=result, bad_lines=bad_lines,
                                    duplicates=duplicates, commit_form=commit, filename=upload.filename,

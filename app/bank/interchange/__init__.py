@@ -66,6 +66,15 @@ def decode_text(content: bytes) -> str:
         raise UnreadableFile("the file is neither UTF-8 nor GBK text") from None
 
 
+def decode_or_report(content: bytes, result: ParseResult) -> str | None:
+    """The text, or None with the reason recorded as an error on line 1."""
+    try:
+        return decode_text(content)
+    except UnreadableFile as exc:
+        result.error(1, str(exc))
+        return None
+
+
 FORMATS = ("gift", "aiken", "moodlexml", "csv", "yaml")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.bank.interchange import ParsedQuestion, ParseResult, UnreadableFile, decode_text
+from app.bank.interchange import ParsedQuestion, ParseResult, decode_or_report
 
 OPTION = re.compile(r"^([A-Z])[.)．、]\s*(.+)$")
 ANSWER = re.compile(r"^ANSWER\s*[:：]\s*([A-Z])\s*$", re.IGNORECASE)
@@ -18,10 +18,8 @@ ANSWER = re.compile(r"^ANSWER\s*[:：]\s*([A-Z])\s*$", re.IGNORECASE)
 
 def parse_aiken(content: bytes) -> ParseResult:
     result = ParseResult()
-    try:
-        text = decode_text(content)
-    except UnreadableFile as exc:
-        result.error(1, str(exc))
+    text = decode_or_report(content, result)
+    if text is None:
         return result
     stem, stem_line, options = None, 0, []
     for number, raw in enumerate(text.splitlines(), start=1):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from app.bank.interchange import ParsedQuestion, ParseResult, UnreadableFile, decode_text
+from app.bank.interchange import ParsedQuestion, ParseResult, decode_or_report
 
 BLANK = "_____"
 FORMAT_MARKERS = {"html": "html", "moodle": "plain", "plain": "plain", "markdown": "markdown"}
@@ -93,10 +93,8 @@ def _clean_category(path: str) -> str:
 
 def parse_gift(content: bytes) -> ParseResult:
     result = ParseResult()
-    try:
-        text = decode_text(content)
-    except UnreadableFile as exc:
-        result.error(1, str(exc))
+    text = decode_or_report(content, result)
+    if text is None:
         return result
     category = ""
     for line, chunk in _chunks(text):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET  # noqa: S405  (DOCTYPE refused before parsing)
 
-from app.bank.interchange import ParsedQuestion, ParseResult, UnreadableFile, decode_text
+from app.bank.interchange import ParsedQuestion, ParseResult, decode_or_report
 
 FORMATS_IN = {"html": "html", "markdown": "markdown", "plain_text": "plain", "moodle_auto_format": "plain"}
 FORMATS_OUT = {"html": "html", "markdown": "markdown", "plain": "plain_text"}
@@ -33,10 +33,8 @@ def _question_lines(text: str) -> list[int]:
 
 def parse_moodle_xml(content: bytes) -> ParseResult:
     result = ParseResult()
-    try:
-        text = decode_text(content)
-    except UnreadableFile as exc:
-        result.error(1, str(exc))
+    text = decode_or_report(content, result)
+    if text is None:
         return result
     if re.search(r"<!DOCTYPE|<!ENTITY", text, re.IGNORECASE):
         result.error(1, "DOCTYPE and ENTITY declarations are not accepted in Moodle XML")

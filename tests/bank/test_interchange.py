@@ -85,12 +85,15 @@ def test_gift_broken_files_give_line_numbers():
     assert "not closed" in errors[1]
     assert "bad weight" in errors[3] and "abc" in errors[3]
     assert "between -100 and 100" in errors[5]
+    assert "cannot read the answers" in errors[9]
     assert [q.title for q in result.questions] == ["好题"]
 
 
 def test_wrong_encoding_is_an_error():
     result = parse("gift", b"\xff\xfe\xfa\x80\x81")
-    assert result.errors and "UTF-8" in result.errors[0]["message"] or "GBK" in result.errors[0]["message"]
+    assert len(result.errors) == 1 and result.errors[0]["line"] == 1
+    assert "UTF-8" in result.errors[0]["message"] and "GBK" in result.errors[0]["message"]
+    assert result.questions == []
 
 
 def test_aiken():
@@ -186,6 +189,14 @@ def test_cli_import_is_all_or_nothing(runner, tmp_path):
     partial = runner.invoke(args=["questions", "import", str(path), "--format", "gift", "--only-valid"])
     assert partial.exit_code == 0 and "1 questions imported" in partial.output
     assert db.session.scalar(select(func.count(Question.id))) == 1
+
+
+def test_cli_unknown_format_is_refused(runner, tmp_path):
+    path = tmp_path / "q.docx"
+    path.write_bytes(b"PK")
+    result = runner.invoke(args=["questions", "import", str(path), "--format", "docx"])
+    assert result.exit_code == 2 and "docx" in result.output
+    assert db.session.scalar(select(func.count(Question.id))) == 0
 
 
 def test_cli_export_then_import(runner, tmp_path):

@@ -54,6 +54,8 @@ class Config:
 
     USERS_PER_PAGE = 25
     QUESTIONS_PER_PAGE = 30
+    # Saves that reach the server up to this long after an attempt's deadline still count.
+    ATTEMPT_GRACE_SECONDS = int(_env("ATTEMPT_GRACE_SECONDS", "15"))
     QUESTION_BANK_DIR = _env("QUESTION_BANK_DIR", str(BASE_DIR / "question_bank"))
     SECURE_HEADERS_HSTS = False
 

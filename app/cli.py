@@ -38,20 +38,26 @@ def register_cli(app: Flask) -> None:
         """Load question_bank/ into the database (idempotent, all or nothing)."""
         from app.bank.schema import load_question_bank
         from app.bank.services import sync_questions
+        from app.quiz.content import load_quiz_files
+        from app.quiz.services import sync_quizzes
 
         root = Path(app.config["QUESTION_BANK_DIR"])
         questions, errors = load_question_bank(root)
+        quizzes, quiz_errors = load_quiz_files(root, {q.uid for q in questions})
+        errors += quiz_errors
         for error in errors:
             click.echo(str(error), err=True)
         if errors:
             click.echo(f"{len(errors)} errors in {root}; nothing loaded.", err=True)
             sys.exit(1)
         if check:
-            click.echo(f"{len(questions)} questions OK.")
+            click.echo(f"{len(questions)} questions and {len(quizzes)} quizzes OK.")
             return
         report = sync_questions(questions)
         counts = report.summary()
         click.echo("questions: " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in counts.items()))
+        quiz_counts = sync_quizzes(quizzes)
+        click.echo("quizzes: " + ", ".join(f"{name} {n}" for name, n in quiz_counts.items()))
 
     questions = click.Group("questions", help="Import and export questions.")
     app.cli.add_command(questions)
@@ -116,6 +122,16 @@ def register_cli(app: Flask) -> None:
             output.write_text(text, encoding="utf-8")
         else:
             click.echo(text, nl=False)
+
+    quiz = click.Group("quiz", help="Quizzes and attempts.")
+    app.cli.add_command(quiz)
+
+    @quiz.command("close-overdue")
+    def close_overdue_command():
+        """Submit every attempt past its deadline with the answers it saved."""
+        from app.quiz.services import close_overdue
+
+        click.echo(f"{close_overdue()} overdue attempts finalised.")
 
     users = click.Group("users", help="Manage users.")
     app.cli.add_command(users)

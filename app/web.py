@@ -33,7 +33,7 @@ def nav_items(user) -> list[tuple[str, str]]:
 
     if not user.is_authenticated:
         return []
-    items = [("dashboard.home", _("Home"))]
+    items = [("dashboard.home", _("Home")), ("quiz.my_training", _("My training"))]
     if user.role in ("manager", "trainer", "admin"):
         items.append(("dashboard.teams", _("Teams")))
     if user.role in ("trainer", "admin"):

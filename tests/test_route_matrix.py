@@ -12,6 +12,8 @@ from app import create_app
 from app.api.services import create_token
 from app.bank.services import QuestionData, save_question
 from app.extensions import db
+from app.quiz.models import Assignment, Quiz, QuizSection
+from app.quiz.services import start_attempt
 from tests.conftest import _config
 
 ROLES = ("agent", "trainer", "manager", "admin")
@@ -57,6 +59,16 @@ ACCESS: dict[str, frozenset | str] = {
     "bank.import_view": AUTHORS,
     "bank.import_commit": AUTHORS,
     "bank.export": AUTHORS,
+    "quiz.my_training": EVERYONE,
+    "quiz.quiz": EVERYONE,
+    "quiz.start": EVERYONE,          # refused with a message when not assigned
+    "quiz.attempt": EVERYONE,        # owner only: everyone else gets 404
+    "quiz.save": EVERYONE,
+    "quiz.flag": EVERYONE,
+    "quiz.summary": EVERYONE,
+    "quiz.submit": EVERYONE,
+    "quiz.review": EVERYONE,
+    "quiz.certificate": EVERYONE,
     "api.me": EVERYONE,
     "api.users": EVERYONE,
     "api.user": EVERYONE,
@@ -68,7 +80,10 @@ QUERY = {"bank.diff": "?from=1&to=1"}
 
 # Scoped routes where a role passes the role check but the sample record is
 # outside its scope: they must answer 404, never the record.
-SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent")}
+OWNER_ONLY = ("quiz.attempt", "quiz.save", "quiz.flag", "quiz.summary", "quiz.submit", "quiz.review",
+              "quiz.certificate")
+SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent")} | {
+    (endpoint, role) for endpoint in OWNER_ONLY for role in ROLES}
 
 
 def _routes():
@@ -109,7 +124,15 @@ def world(app, make_user, make_team):
         type_key="true_false", category="样例/判断", tags=["样例"], competency="knowledge", difficulty=1,
         title="", stem="客服可以承诺“绝对退款”。", stem_format="plain", explanation="不可过度承诺。",
         payload={"correct": False}))
-    args = {"user_id": sample_agent.id, "team_id": team.id, "token_id": token.id, "question_id": question.id}
+    quiz = Quiz(slug="matrix-quiz", title="样例测验", kind="knowledge")
+    quiz.sections = [QuizSection(position=0, fixed_uids=[question.uid])]
+    db.session.add(quiz)
+    db.session.flush()
+    db.session.add(Assignment(quiz_id=quiz.id, user_id=sample_agent.id))
+    db.session.commit()
+    attempt = start_attempt(sample_agent, quiz)
+    args = {"user_id": sample_agent.id, "team_id": team.id, "token_id": token.id, "question_id": question.id,
+            "quiz_id": quiz.id, "attempt_id": attempt.id}
     tokens = {role: create_token(users["admin"], user, role)[1] for role, user in users.items()}
     return users, args, tokens
 

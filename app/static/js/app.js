@@ -10,6 +10,38 @@
   // htmx requests carry the CSRF token in a header (Flask-WTF reads X-CSRFToken).
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRFToken"] = csrfToken();
+    var form = event.detail.elt.closest ? event.detail.elt.closest("form.autosave") : null;
+    if (form) {
+      // Each save carries a rising sequence number; the server ignores a save
+      // older than the one it holds, so a late response cannot undo a newer answer.
+      var last = parseInt(form.getAttribute("data-seq") || "0", 10);
+      var seq = Math.max(Date.now(), last + 1);
+      form.setAttribute("data-seq", String(seq));
+      event.detail.parameters.seq = String(seq);
+      var state = form.querySelector(".save-slot");
+      if (state) { state.innerHTML = '<span class="save-state save-pending">' + (isEnglish() ? "Saving…" : "正在保存…") + "</span>"; }
+    }
+  });
+
+  function isEnglish() { return document.documentElement.lang === "en"; }
+
+  // A refused save (time up, attempt closed) answers 409 with a message to show in place.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr.status === 409) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // No answer from the server: say so next to the question, loudly.
+  document.addEventListener("htmx:sendError", function (event) {
+    var form = event.detail.elt.closest ? event.detail.elt.closest("form.autosave") : null;
+    var state = form ? form.querySelector(".save-slot") : null;
+    if (state) {
+      state.innerHTML = '<span class="save-state save-error" role="alert">' +
+        (isEnglish() ? "Not saved: no connection. Your answer will be sent again when you change it; do not close this page."
+                     : "未保存：网络连接失败。请保持页面打开，修改答案时会再次发送。") + "</span>";
+    }
   });
 
   // A failed htmx request says so instead of failing silently.

@@ -1,0 +1,356 @@
+"""The attempt engine: start, autosave, submit, finalise, grade by hand.
+
+Every function loads what it needs, applies the pure rules in scoring.py and
+draw.py, writes, and commits once.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.models import Tier, User
+from app.auth.services import record_audit
+from app.bank.models import Question, QuestionStatus, QuestionVersion
+from app.bank.types import get_type
+from app.db_types import utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.quiz.draw import Candidate, DrawError, DrawRule, Section, draw_attempt
+from app.quiz.models import Assignment, Attempt, AttemptSlot, AttemptStatus, Quiz, QuizKind
+from app.quiz.scoring import (
+    SlotResult,
+    accepts_answers,
+    attempt_deadline,
+    attempt_total,
+    attempts_left,
+    has_passed,
+    quiz_grade,
+)
+
+
+def grace_seconds() -> int:
+    return current_app.config.get("ATTEMPT_GRACE_SECONDS", 15)
+
+
+# --- who may take what -------------------------------------------------------
+
+def assignments_for(user: User) -> list[Assignment]:
+    return list(db.session.scalars(
+        select(Assignment).join(Quiz).where(
+            Quiz.status == "active",
+            or_(Assignment.user_id == user.id,
+                and_(Assignment.team_id.is_not(None), Assignment.team_id == user.team_id),
+                Assignment.tier == user.tier),
+        ).order_by(Assignment.due_on.is_(None), Assignment.due_on)
+    ))
+
+
+def may_take(user: User, quiz: Quiz) -> bool:
+    if quiz.status != "active":
+        return False
+    if quiz.kind == QuizKind.PRACTICE:
+        return True
+    return any(a.quiz_id == quiz.id for a in assignments_for(user))
+
+
+def user_attempts(user: User, quiz: Quiz) -> list[Attempt]:
+    return list(db.session.scalars(
+        select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id).order_by(Attempt.number)))
+
+
+# --- starting ----------------------------------------------------------------
+
+def _candidates() -> list[Candidate]:
+    rows = db.session.execute(
+        select(Question, QuestionVersion)
+        .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
+        .where(Question.status == QuestionStatus.ACTIVE.value)
+    ).all()
+    return [Candidate(uid=q.uid, version_id=v.id, area=q.area, category=q.category, tags=tuple(q.tags or ()),
+                      type_key=v.type_key, competency=q.competency, difficulty=q.difficulty) for q, v in rows]
+
+
+def _sections(quiz: Quiz) -> list[Section]:
+    sections = []
+    for s in quiz.sections:
+        rule = None
+        if s.rule:
+            r = s.rule
+            rule = DrawRule(count=int(r["count"]), category=r.get("category", ""), tags=tuple(r.get("tags", ())),
+                            types=tuple(r.get("types", ())), competencies=tuple(r.get("competencies", ())),
+                            difficulty_min=int(r.get("difficulty_min", 1)),
+                            difficulty_max=int(r.get("difficulty_max", 5)))
+        sections.append(Section(mark=s.mark, fixed=tuple(s.fixed_uids or ()), rule=rule))
+    return sections
+
+
+def _seen_uids(user: User, quiz: Quiz) -> set[str]:
+    return set(db.session.scalars(
+        select(Question.uid).join(QuestionVersion, QuestionVersion.question_id == Question.id)
+        .join(AttemptSlot, AttemptSlot.question_version_id == QuestionVersion.id)
+        .join(Attempt, Attempt.id == AttemptSlot.attempt_id)
+        .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)
+    ))
+
+
+def _option_order(version: QuestionVersion, seed: str, shuffle: bool) -> dict:
+    context = version.qtype.render_context(version.payload)
+    order = {}
+    for key in ("options", "rights", "items"):
+        if key in context:
+            indices = list(range(len(context[key])))
+            if (shuffle and context.get("shuffle", True)) or key in ("rights", "items"):
+                random.Random(f"{seed}:{version.id}:{key}").shuffle(indices)
+            order[key] = indices
+    return order
+
+
+def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
+    """The agent's attempt in progress, or a new one. Raises DomainError."""
+    now = now or utcnow()
+    finalise_if_overdue_for(user, quiz, now)
+    attempts = user_attempts(user, quiz)
+    running = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
+    if running is not None:
+        return running
+    if not may_take(user, quiz):
+        raise DomainError(_("This quiz is not assigned to you."))
+    if quiz.open_at and now < quiz.open_at:
+        raise DomainError(_("This quiz opens on %(when)s.", when=quiz.open_at.strftime("%Y-%m-%d %H:%M UTC")))
+    if quiz.close_at and now >= quiz.close_at:
+        raise DomainError(_("This quiz has closed."))
+    if attempts_left(quiz.attempts_allowed, len(attempts)) == 0:
+        raise DomainError(_("You have used all %(n)d attempts.", n=quiz.attempts_allowed))
+    seed = secrets.token_hex(8)
+    try:
+        drawn = draw_attempt(_sections(quiz), _candidates(), _seen_uids(user, quiz), seed,
+                             shuffle=quiz.shuffle_questions)
+    except DrawError as error:
+        raise DomainError(_("The quiz cannot be started: %(why)s", why=str(error))) from error
+    versions = {v.id: v for v in db.session.scalars(
+        select(QuestionVersion).where(QuestionVersion.id.in_([d.version_id for d in drawn])))}
+    per_page = max(1, quiz.questions_per_page or 1)
+    attempt = Attempt(quiz_id=quiz.id, user_id=user.id, number=len(attempts) + 1, seed=seed, started_at=now,
+                      deadline_at=attempt_deadline(now, quiz.time_limit_minutes, quiz.close_at),
+                      pages=max(1, -(-len(drawn) // per_page)))
+    for position, slot in enumerate(drawn):
+        version = versions[slot.version_id]
+        attempt.slots.append(AttemptSlot(
+            position=position, page=position // per_page, question_version_id=version.id, mark=slot.mark,
+            option_order=_option_order(version, seed, quiz.shuffle_options)))
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two tabs pressed start at once: the other request's attempt stands.
+        db.session.rollback()
+        return next(a for a in user_attempts(user, quiz) if a.status == AttemptStatus.IN_PROGRESS)
+    return attempt
+
+
+# --- saving ------------------------------------------------------------------
+
+class SaveRefused(DomainError):
+    pass
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    stored: bool        # False when the save was stale (an newer one is already stored)
+    saved_at: datetime
+
+
+def save_response(attempt: Attempt, position: int, value, seq: int, now: datetime | None = None) -> SaveResult:
+    """Store an answer unless a newer one (higher seq) is already stored.
+    Refused after the deadline (plus grace) or once the attempt is finished."""
+    now = now or utcnow()
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise SaveRefused(_("This attempt has been submitted; answers can no longer change."))
+    if not accepts_answers(now, attempt.deadline_at, grace_seconds()):
+        finalise(attempt, "deadline", now)
+        raise SaveRefused(_("Time is up: the attempt was submitted with the answers saved before the deadline."))
+    result = db.session.execute(
+        update(AttemptSlot)
+        .where(AttemptSlot.attempt_id == attempt.id, AttemptSlot.position == position,
+               AttemptSlot.response_seq < seq)
+        .values(response=value, response_seq=seq, saved_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if result.rowcount == 0 and not db.session.scalar(
+            select(func.count(AttemptSlot.id)).where(AttemptSlot.attempt_id == attempt.id,
+                                                     AttemptSlot.position == position)):
+        raise SaveRefused(_("This question is not part of the attempt."))
+    return SaveResult(stored=result.rowcount == 1, saved_at=now)
+
+
+def set_flag(attempt: Attempt, position: int, flagged: bool) -> None:
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return
+    db.session.execute(update(AttemptSlot).where(AttemptSlot.attempt_id == attempt.id,
+                                                 AttemptSlot.position == position).values(flagged=flagged))
+    db.session.commit()
+
+
+def move_to_page(attempt: Attempt, page: int) -> int:
+    page = max(0, min(page, attempt.pages - 1))
+    if attempt.quiz.navigation == "sequential":
+        page = max(page, attempt.current_page)
+    if page != attempt.current_page and attempt.status == AttemptStatus.IN_PROGRESS:
+        attempt.current_page = page
+        db.session.commit()
+    return page
+
+
+# --- finishing ----------------------------------------------------------------
+
+def _grade_slot(slot: AttemptSlot) -> None:
+    version = slot.question_version
+    qtype = get_type(version.type_key)
+    grade = qtype.grade(version.payload, slot.response)
+    if grade.state == "pending":
+        slot.needs_grading, slot.fraction = True, None
+    else:
+        slot.needs_grading, slot.fraction = False, grade.fraction
+    slot.feedback = grade.feedback
+
+
+def _total(attempt: Attempt) -> None:
+    total = attempt_total([SlotResult(s.mark, s.fraction if not s.needs_grading else None) for s in attempt.slots])
+    attempt.score, attempt.max_score = total.score, total.max_score
+    attempt.percent = total.percent if total.final else None
+    attempt.status = (AttemptStatus.GRADED if total.final else AttemptStatus.SUBMITTED).value
+    attempt.passed = has_passed(attempt.percent, attempt.quiz.pass_mark) if total.final else None
+
+
+def finalise(attempt: Attempt, by: str, now: datetime | None = None) -> bool:
+    """Grade and close an attempt once; False when it was already closed.
+    The row lock (PostgreSQL) and the status check make a double submit harmless."""
+    now = now or utcnow()
+    locked = db.session.execute(
+        update(Attempt).where(Attempt.id == attempt.id, Attempt.status == AttemptStatus.IN_PROGRESS.value)
+        .values(status=AttemptStatus.SUBMITTED.value, submitted_at=now, finished_by=by)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not locked:
+        db.session.rollback()
+        db.session.refresh(attempt)
+        return False
+    db.session.refresh(attempt)
+    for slot in attempt.slots:
+        _grade_slot(slot)
+    _total(attempt)
+    _after_grading(attempt)
+    db.session.commit()
+    return True
+
+
+def _after_grading(attempt: Attempt) -> None:
+    """The certification gate: passing the onboarding exam clears for live work."""
+    if attempt.status != AttemptStatus.GRADED or not attempt.passed:
+        return
+    user, quiz = attempt.user, attempt.quiz
+    if quiz.kind == QuizKind.ONBOARDING and user.cleared_for_live_at is None:
+        before = {"tier": user.tier, "cleared_for_live_at": None}
+        user.cleared_for_live_at = attempt.submitted_at or utcnow()
+        if user.tier == Tier.ONBOARDING:
+            user.tier = Tier.IN_SERVICE.value
+        record_audit(None, "user.certified", "user", user.id, before,
+                     {"tier": user.tier, "cleared_for_live_at": user.cleared_for_live_at.isoformat(),
+                      "attempt_id": attempt.id})
+
+
+def finalise_if_overdue_for(user: User, quiz: Quiz, now: datetime) -> None:
+    for attempt in user_attempts(user, quiz):
+        finalise_if_overdue(attempt, now)
+
+
+def finalise_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    if attempt.status == AttemptStatus.IN_PROGRESS and not accepts_answers(now, attempt.deadline_at, grace_seconds()):
+        return finalise(attempt, "deadline", now)
+    return False
+
+
+def close_overdue(now: datetime | None = None) -> int:
+    """Finalise every attempt past its deadline (plus grace). The CLI runs this."""
+    now = now or utcnow()
+    overdue = list(db.session.scalars(select(Attempt).where(
+        Attempt.status == AttemptStatus.IN_PROGRESS.value, Attempt.deadline_at.is_not(None))))
+    return sum(1 for attempt in overdue if finalise_if_overdue(attempt, now))
+
+
+# --- grading by a person -------------------------------------------------------
+
+def grade_by_hand(grader: User, slot: AttemptSlot, awarded: list[float], comment: str = "") -> None:
+    version = slot.question_version
+    qtype = get_type(version.type_key)
+    grade = qtype.grade_by_rubric(version.payload, awarded)
+    before = {"fraction": slot.fraction}
+    slot.rubric_scores, slot.fraction, slot.needs_grading = list(awarded), grade.fraction, False
+    slot.grader_comment, slot.graded_by_id, slot.graded_at = comment.strip(), grader.id, utcnow()
+    attempt = slot.attempt
+    _total(attempt)
+    _after_grading(attempt)
+    record_audit(grader, "attempt.graded_by_hand", "attempt_slot", slot.id, before,
+                 {"fraction": slot.fraction, "rubric_scores": slot.rubric_scores, "attempt_percent": attempt.percent})
+    db.session.commit()
+
+
+def quiz_result(user: User, quiz: Quiz) -> float | None:
+    """The agent's grade on the quiz by its grading method, over final attempts."""
+    percents = [a.percent for a in user_attempts(user, quiz) if a.status == AttemptStatus.GRADED]
+    return quiz_grade(quiz.grading_method, percents)
+
+
+# --- quizzes from files ----------------------------------------------------------
+
+def sync_quizzes(specs) -> dict[str, int]:
+    """Create or update file quizzes; retire those whose file is gone. Commits."""
+    from app.quiz.models import QuizSection
+
+    counts = {"added": 0, "updated": 0, "retired": 0}
+    existing = {q.slug: q for q in db.session.scalars(select(Quiz))}
+    seen = set()
+    for spec, path in specs:
+        seen.add(spec.id)
+        quiz = existing.get(spec.id)
+        if quiz is None:
+            quiz = Quiz(slug=spec.id, source="file")
+            db.session.add(quiz)
+            counts["added"] += 1
+        fields = {"title": spec.title, "description": spec.description, "kind": spec.kind,
+                  "questions_per_page": spec.questions_per_page, "navigation": spec.navigation,
+                  "shuffle_questions": spec.shuffle_questions, "shuffle_options": spec.shuffle_options,
+                  "time_limit_minutes": spec.time_limit_minutes, "attempts_allowed": spec.attempts_allowed,
+                  "grading_method": spec.grading_method, "pass_mark": spec.pass_mark,
+                  "review": spec.review.model_dump(), "status": "active", "source": "file", "source_path": path}
+        sections = [{"position": i, "title": s.title, "mark": s.mark, "fixed_uids": list(s.fixed),
+                     "rule": s.draw.model_dump() if s.draw else None} for i, s in enumerate(spec.sections)]
+        current = [{"position": s.position, "title": s.title, "mark": s.mark, "fixed_uids": list(s.fixed_uids or []),
+                    "rule": s.rule} for s in quiz.sections]
+        changed = any(getattr(quiz, k, None) != v for k, v in fields.items()) or current != sections
+        for key, value in fields.items():
+            setattr(quiz, key, value)
+        if current != sections:
+            quiz.sections = [QuizSection(**s) for s in sections]
+        if changed and quiz.id is not None:
+            counts["updated"] += 1
+        db.session.flush()
+        for tier in spec.assign_tiers:
+            if not db.session.scalar(select(Assignment).where(Assignment.quiz_id == quiz.id, Assignment.tier == tier)):
+                db.session.add(Assignment(quiz_id=quiz.id, tier=tier))
+    for slug, quiz in existing.items():
+        if quiz.source == "file" and slug not in seen and quiz.status == "active":
+            quiz.status = "retired"
+            counts["retired"] += 1
+    db.session.commit()
+    return counts

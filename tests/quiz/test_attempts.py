@@ -1,0 +1,226 @@
+"""The attempt engine through its services and pages."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth.models import AuditLog, User
+from app.db_types import utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.quiz.models import Attempt, AttemptSlot
+from app.quiz.services import (
+    SaveRefused,
+    close_overdue,
+    finalise,
+    grade_by_hand,
+    quiz_result,
+    save_response,
+    start_attempt,
+)
+from tests.quiz.conftest import SECRET
+
+
+def right_answers(attempt):
+    """Form fields that answer every slot right (option index of fraction 1)."""
+    out = {}
+    for slot in attempt.slots:
+        out[slot.position] = next(i for i, o in enumerate(slot.question_version.payload["options"])
+                                  if o["fraction"] == 1)
+    return out
+
+
+def test_start_pins_versions_and_resumes(make_user, make_quiz):
+    agent = make_user()
+    quiz = make_quiz(assign_to=agent)
+    attempt = start_attempt(agent, quiz)
+    assert len(attempt.slots) == 4 and attempt.pages == 2
+    assert all(s.option_order["options"] in ([0, 1], [1, 0]) for s in attempt.slots)
+    assert start_attempt(agent, quiz).id == attempt.id  # resume, not a second attempt
+
+
+def test_not_assigned_closed_and_limits(make_user, make_quiz):
+    agent, stranger = make_user(), make_user()
+    quiz = make_quiz(assign_to=agent, attempts_allowed=1)
+    with pytest.raises(DomainError):
+        start_attempt(stranger, quiz)
+    attempt = start_attempt(agent, quiz)
+    finalise(attempt, "agent")
+    with pytest.raises(DomainError, match="1"):
+        start_attempt(agent, quiz)
+    window = make_quiz(n_questions=2, assign_to=agent, close_at=utcnow() - timedelta(minutes=1))
+    with pytest.raises(DomainError):
+        start_attempt(agent, window)
+    early = make_quiz(n_questions=3, assign_to=agent, open_at=utcnow() + timedelta(days=1))
+    with pytest.raises(DomainError):
+        start_attempt(agent, early)
+
+
+def test_stale_saves_are_ignored(make_user, make_quiz):
+    agent = make_user()
+    attempt = start_attempt(agent, make_quiz(assign_to=agent))
+    assert save_response(attempt, 0, 1, seq=5).stored
+    assert not save_response(attempt, 0, 0, seq=3).stored  # an older save arriving late
+    assert not save_response(attempt, 0, 0, seq=5).stored  # the same one again
+    slot = db.session.scalar(select(AttemptSlot).where(AttemptSlot.attempt_id == attempt.id, AttemptSlot.position == 0))
+    assert slot.response == 1 and slot.response_seq == 5
+    with pytest.raises(SaveRefused):
+        save_response(attempt, 99, 0, seq=9)
+
+
+def test_deadline_grace_and_overdue_finalisation_uses_saved_answers(make_user, make_quiz, app):
+    agent = make_user()
+    quiz = make_quiz(assign_to=agent, time_limit_minutes=10)
+    attempt = start_attempt(agent, quiz)
+    answers = right_answers(attempt)
+    save_response(attempt, 0, answers[0], seq=1)
+    deadline = attempt.deadline_at
+    assert save_response(attempt, 1, answers[1], seq=1, now=deadline + timedelta(seconds=10)).stored  # grace
+    with pytest.raises(SaveRefused):
+        save_response(attempt, 2, answers[2], seq=1, now=deadline + timedelta(seconds=60))
+    attempt = db.session.get(Attempt, attempt.id)
+    assert attempt.status == "graded" and attempt.finished_by == "deadline"
+    assert attempt.score == 2 and attempt.percent == 50.0
+
+
+def test_close_overdue_command(make_user, make_quiz, runner):
+    agent = make_user()
+    attempt = start_attempt(agent, make_quiz(assign_to=agent, time_limit_minutes=1))
+    save_response(attempt, 0, right_answers(attempt)[0], seq=1)
+    attempt.deadline_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    assert close_overdue() == 1
+    assert close_overdue() == 0
+    assert db.session.get(Attempt, attempt.id).score == 1
+    assert runner.invoke(args=["quiz", "close-overdue"]).exit_code == 0
+
+
+def test_submit_is_idempotent(make_user, make_quiz):
+    agent = make_user()
+    attempt = start_attempt(agent, make_quiz(assign_to=agent))
+    assert finalise(attempt, "agent") is True
+    assert finalise(attempt, "agent") is False
+    with pytest.raises(SaveRefused):
+        save_response(attempt, 0, 0, seq=99)
+
+
+def test_manual_grading_completes_the_attempt(make_user, make_quiz):
+    agent, trainer = make_user(), make_user("trainer")
+    quiz = make_quiz(n_questions=1, assign_to=agent, case=True, pass_mark=50)
+    attempt = start_attempt(agent, quiz)
+    case_slot = next(s for s in attempt.slots if s.question_version.type_key == "case_analysis")
+    save_response(attempt, case_slot.position, "我会先道歉，再给出具体时间。", seq=1)
+    finalise(attempt, "agent")
+    assert attempt.status == "submitted" and attempt.percent is None and case_slot.needs_grading
+    grade_by_hand(trainer, case_slot, [4, 3], "方案还可以更具体")
+    attempt = db.session.get(Attempt, attempt.id)
+    assert attempt.status == "graded" and attempt.score == pytest.approx(0.7)
+    assert attempt.max_score == 2 and attempt.passed is False
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "attempt.graded_by_hand")).actor_id == trainer.id
+
+
+def test_onboarding_pass_clears_for_live_work(make_user, make_quiz):
+    agent = make_user(tier="onboarding")
+    quiz = make_quiz(kind="onboarding", assign_to=agent, pass_mark=75)
+    attempt = start_attempt(agent, quiz)
+    for position, answer in right_answers(attempt).items():
+        save_response(attempt, position, answer, seq=1)
+    finalise(attempt, "agent")
+    agent = db.session.get(User, agent.id)
+    assert attempt.passed and agent.cleared_for_live_at is not None and agent.tier == "in_service"
+    assert db.session.scalar(select(AuditLog).where(AuditLog.action == "user.certified")) is not None
+
+
+def test_grading_method_over_attempts(make_user, make_quiz):
+    agent = make_user()
+    quiz = make_quiz(assign_to=agent, grading_method="average")
+    first = start_attempt(agent, quiz)
+    save_response(first, 0, right_answers(first)[0], seq=1)
+    finalise(first, "agent")
+    second = start_attempt(agent, quiz)
+    for position, answer in right_answers(second).items():
+        save_response(second, position, answer, seq=1)
+    finalise(second, "agent")
+    assert (first.percent, second.percent) == (25.0, 100.0)
+    assert quiz_result(agent, quiz) == 62.5
+
+
+# --- pages -----------------------------------------------------------------------
+
+def test_the_key_never_reaches_the_browser_before_submitting(client, login_as, make_quiz):
+    agent = login_as("agent")
+    quiz = make_quiz(assign_to=agent, case=True)
+    start = client.post_form(f"/quizzes/{quiz.id}/start")
+    assert start.status_code == 302
+    attempt = db.session.scalar(select(Attempt))
+    pages = [client.get(f"/quizzes/attempts/{attempt.id}?page={p}").get_data(as_text=True) for p in range(attempt.pages)]
+    pages.append(client.get(f"/quizzes/attempts/{attempt.id}/summary").get_data(as_text=True))
+    pages.append(client.post_form(f"/quizzes/attempts/{attempt.id}/save",
+                                  {"position": 0, "seq": 1, "response": "0"}).get_data(as_text=True))
+    everything = "\n".join(pages)
+    assert "正确选项0" in everything  # the options are shown …
+    for secret in (SECRET, "反馈对", "反馈错", "fraction", "参考答案甲", "要点乙", "共情"):
+        assert secret not in everything  # … never the key, feedback, explanation or rubric
+    client.post_form(f"/quizzes/attempts/{attempt.id}/submit")
+    review = client.get(f"/quizzes/attempts/{attempt.id}/review").get_data(as_text=True)
+    assert SECRET in review
+
+
+def test_autosave_resume_and_flags_through_http(client, login_as, make_quiz):
+    agent = login_as("agent")
+    quiz = make_quiz(assign_to=agent)
+    client.post_form(f"/quizzes/{quiz.id}/start")
+    attempt = db.session.scalar(select(Attempt))
+    saved = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 1, "seq": 10, "response": "1"},
+                             headers={"HX-Request": "true"})
+    assert saved.status_code == 200 and "save-ok" in saved.get_data(as_text=True)
+    stale = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 1, "seq": 4, "response": "0"},
+                             headers={"Accept": "application/json"})
+    assert stale.get_json()["stored"] is False
+    client.post_form(f"/quizzes/attempts/{attempt.id}/flag", {"position": 1, "flagged": "1"})
+    page = client.get(f"/quizzes/attempts/{attempt.id}?page=0").get_data(as_text=True)
+    assert 'value="1" checked' in page and 'aria-pressed="true"' in page
+    summary = client.get(f"/quizzes/attempts/{attempt.id}/summary").get_data(as_text=True)
+    assert "⚑" in summary
+    assert client.post(f"/quizzes/attempts/{attempt.id}/save", data={"position": 0, "seq": 11}).status_code == 400  # CSRF
+
+
+def test_double_submit_and_late_saves_through_http(client, login_as, make_quiz):
+    agent = login_as("agent")
+    quiz = make_quiz(assign_to=agent)
+    client.post_form(f"/quizzes/{quiz.id}/start")
+    attempt = db.session.scalar(select(Attempt))
+    first = client.post_form(f"/quizzes/attempts/{attempt.id}/submit")
+    second = client.post_form(f"/quizzes/attempts/{attempt.id}/submit")
+    assert first.status_code == second.status_code == 302
+    assert db.session.scalar(select(func.count(Attempt.id))) == 1
+    late = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 0, "seq": 50, "response": "0"})
+    assert late.status_code == 409
+    assert db.session.get(Attempt, attempt.id).slots[0].response is None
+
+
+def test_another_agents_attempt_is_404(client, login_as, make_user, make_quiz):
+    owner = make_user()
+    quiz = make_quiz(assign_to=owner)
+    attempt = start_attempt(owner, quiz)
+    login_as("agent")
+    for url in (f"/quizzes/attempts/{attempt.id}", f"/quizzes/attempts/{attempt.id}/summary",
+                f"/quizzes/attempts/{attempt.id}/review", f"/quizzes/attempts/{attempt.id}/certificate"):
+        assert client.get(url).status_code == 404
+    assert client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 0, "seq": 1, "response": "0"}).status_code == 404
+    assert client.post_form(f"/quizzes/attempts/{attempt.id}/submit").status_code == 404
+    assert db.session.get(Attempt, attempt.id).status == "in_progress"
+
+
+def test_my_training_and_certificate(client, login_as, make_quiz):
+    agent = login_as("agent", tier="onboarding")
+    quiz = make_quiz(kind="onboarding", assign_to=agent, pass_mark=50)
+    assert quiz.title in client.get("/quizzes/").get_data(as_text=True)
+    client.post_form(f"/quizzes/{quiz.id}/start")
+    attempt = db.session.scalar(select(Attempt))
+    for position, answer in right_answers(attempt).items():
+        client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": position, "seq": 1, "response": answer})
+    client.post_form(f"/quizzes/attempts/{attempt.id}/submit")
+    certificate = client.get(f"/quizzes/attempts/{attempt.id}/certificate")
+    assert certificate.status_code == 200 and agent.name in certificate.get_data(as_text=True)

@@ -65,6 +65,7 @@ ACCESS: dict[str, frozenset | str] = {
     "quiz.attempt": EVERYONE,        # owner only: everyone else gets 404
     "quiz.save": EVERYONE,
     "quiz.flag": EVERYONE,
+    "quiz.page_submit": EVERYONE,
     "quiz.summary": EVERYONE,
     "quiz.submit": EVERYONE,
     "quiz.review": EVERYONE,
@@ -80,7 +81,7 @@ QUERY = {"bank.diff": "?from=1&to=1"}
 
 # Scoped routes where a role passes the role check but the sample record is
 # outside its scope: they must answer 404, never the record.
-OWNER_ONLY = ("quiz.attempt", "quiz.save", "quiz.flag", "quiz.summary", "quiz.submit", "quiz.review",
+OWNER_ONLY = ("quiz.attempt", "quiz.save", "quiz.page_submit", "quiz.flag", "quiz.summary", "quiz.submit", "quiz.review",
               "quiz.certificate")
 SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent")} | {
     (endpoint, role) for endpoint in OWNER_ONLY for role in ROLES}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -113,7 +115,7 @@ def save(attempt_id):
     slot = next((s for s in attempt.slots if s.position == position), None)
     if slot is None or seq is None or seq < 1:
         abort(400)
-    value = response_from_form(slot.question_version.type_key, request.form)
+    value = response_from_form(slot.question_version.type_key, request.form, f"r{position}")
     try:
         result = save_response(attempt, position, value, seq)
     except SaveRefused as error:
@@ -121,6 +123,29 @@ def save(attempt_id):
     if request.accept_mimetypes.best == "application/json" and not wants_partial():
         return jsonify({"stored": result.stored, "saved_at": result.saved_at.isoformat()})
     return render_template("quiz/partials/_save_state.html", result=result)
+
+
+@bp.route("/attempts/<int:attempt_id>/page", methods=["POST"])
+@login_required
+def page_submit(attempt_id):
+    """Save every answer of the page as sent, then go where the agent asked.
+    Works without JavaScript and loses nothing a pending autosave still held."""
+    attempt = own_attempt_or_404(attempt_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    page = request.form.get("page", type=int)
+    seq = request.form.get("seq", type=int) or int(time.time() * 1000)
+    try:
+        for slot in [s for s in attempt.slots if s.page == page]:
+            value = response_from_form(slot.question_version.type_key, request.form, f"r{slot.position}")
+            save_response(attempt, slot.position, value, seq)
+    except SaveRefused as error:
+        flash(error.message, "error")
+        return redirect(url_for("quiz.review", attempt_id=attempt.id))
+    target = request.form.get("goto", "")
+    if target == "summary":
+        return redirect(url_for("quiz.summary", attempt_id=attempt.id))
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id, page=int(target) if target.isdigit() else page))
 
 
 @bp.route("/attempts/<int:attempt_id>/flag", methods=["POST"])

@@ -157,7 +157,7 @@ def test_the_key_never_reaches_the_browser_before_submitting(client, login_as, m
     pages = [client.get(f"/quizzes/attempts/{attempt.id}?page={p}").get_data(as_text=True) for p in range(attempt.pages)]
     pages.append(client.get(f"/quizzes/attempts/{attempt.id}/summary").get_data(as_text=True))
     pages.append(client.post_form(f"/quizzes/attempts/{attempt.id}/save",
-                                  {"position": 0, "seq": 1, "response": "0"}).get_data(as_text=True))
+                                  {"position": 0, "seq": 1, "r0": "0"}).get_data(as_text=True))
     everything = "\n".join(pages)
     assert "正确选项0" in everything  # the options are shown …
     for secret in (SECRET, "反馈对", "反馈错", "fraction", "参考答案甲", "要点乙", "共情"):
@@ -172,10 +172,10 @@ def test_autosave_resume_and_flags_through_http(client, login_as, make_quiz):
     quiz = make_quiz(assign_to=agent)
     client.post_form(f"/quizzes/{quiz.id}/start")
     attempt = db.session.scalar(select(Attempt))
-    saved = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 1, "seq": 10, "response": "1"},
+    saved = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 1, "seq": 10, "r1": "1"},
                              headers={"HX-Request": "true"})
     assert saved.status_code == 200 and "save-ok" in saved.get_data(as_text=True)
-    stale = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 1, "seq": 4, "response": "0"},
+    stale = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 1, "seq": 4, "r1": "0"},
                              headers={"Accept": "application/json"})
     assert stale.get_json()["stored"] is False
     client.post_form(f"/quizzes/attempts/{attempt.id}/flag", {"position": 1, "flagged": "1"})
@@ -184,6 +184,23 @@ def test_autosave_resume_and_flags_through_http(client, login_as, make_quiz):
     summary = client.get(f"/quizzes/attempts/{attempt.id}/summary").get_data(as_text=True)
     assert "⚑" in summary
     assert client.post(f"/quizzes/attempts/{attempt.id}/save", data={"position": 0, "seq": 11}).status_code == 400  # CSRF
+
+
+def test_page_submit_saves_the_whole_page_and_moves_on(client, login_as, make_quiz):
+    agent = login_as("agent")
+    quiz = make_quiz(assign_to=agent)
+    client.post_form(f"/quizzes/{quiz.id}/start")
+    attempt = db.session.scalar(select(Attempt))
+    response = client.post_form(f"/quizzes/attempts/{attempt.id}/page",
+                                {"page": 0, "seq": 100, "r0": "1", "r1": "0", "goto": "1"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("page=1")
+    slots = db.session.get(Attempt, attempt.id).slots
+    assert [slots[0].response, slots[1].response] == [1, 0]
+    # an autosave that was still in flight (lower seq) cannot undo the page submit
+    client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 0, "seq": 99, "r0": "0"})
+    assert db.session.get(Attempt, attempt.id).slots[0].response == 1
+    done = client.post_form(f"/quizzes/attempts/{attempt.id}/page", {"page": 1, "seq": 101, "goto": "summary"})
+    assert done.headers["Location"].endswith("/summary")
 
 
 def test_double_submit_and_late_saves_through_http(client, login_as, make_quiz):
@@ -195,7 +212,7 @@ def test_double_submit_and_late_saves_through_http(client, login_as, make_quiz):
     second = client.post_form(f"/quizzes/attempts/{attempt.id}/submit")
     assert first.status_code == second.status_code == 302
     assert db.session.scalar(select(func.count(Attempt.id))) == 1
-    late = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 0, "seq": 50, "response": "0"})
+    late = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 0, "seq": 50, "r0": "0"})
     assert late.status_code == 409
     assert db.session.get(Attempt, attempt.id).slots[0].response is None
 
@@ -208,7 +225,7 @@ def test_another_agents_attempt_is_404(client, login_as, make_user, make_quiz):
     for url in (f"/quizzes/attempts/{attempt.id}", f"/quizzes/attempts/{attempt.id}/summary",
                 f"/quizzes/attempts/{attempt.id}/review", f"/quizzes/attempts/{attempt.id}/certificate"):
         assert client.get(url).status_code == 404
-    assert client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 0, "seq": 1, "response": "0"}).status_code == 404
+    assert client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 0, "seq": 1, "r0": "0"}).status_code == 404
     assert client.post_form(f"/quizzes/attempts/{attempt.id}/submit").status_code == 404
     assert db.session.get(Attempt, attempt.id).status == "in_progress"
 
@@ -220,7 +237,7 @@ def test_my_training_and_certificate(client, login_as, make_quiz):
     client.post_form(f"/quizzes/{quiz.id}/start")
     attempt = db.session.scalar(select(Attempt))
     for position, answer in right_answers(attempt).items():
-        client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": position, "seq": 1, "response": answer})
+        client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": position, "seq": 1, f"r{position}": answer})
     client.post_form(f"/quizzes/attempts/{attempt.id}/submit")
     certificate = client.get(f"/quizzes/attempts/{attempt.id}/certificate")
     assert certificate.status_code == 200 and agent.name in certificate.get_data(as_text=True)

@@ -10,7 +10,7 @@
   // htmx requests carry the CSRF token in a header (Flask-WTF reads X-CSRFToken).
   document.addEventListener("htmx:configRequest", function (event) {
     event.detail.headers["X-CSRFToken"] = csrfToken();
-    var form = event.detail.elt.closest ? event.detail.elt.closest("form.autosave") : null;
+    var form = event.detail.elt.closest ? event.detail.elt.closest(".autosave") : null;
     if (form) {
       // Each save carries a rising sequence number; the server ignores a save
       // older than the one it holds, so a late response cannot undo a newer answer.
@@ -35,7 +35,7 @@
 
   // No answer from the server: say so next to the question, loudly.
   document.addEventListener("htmx:sendError", function (event) {
-    var form = event.detail.elt.closest ? event.detail.elt.closest("form.autosave") : null;
+    var form = event.detail.elt.closest ? event.detail.elt.closest(".autosave") : null;
     var state = form ? form.querySelector(".save-slot") : null;
     if (state) {
       state.innerHTML = '<span class="save-state save-error" role="alert">' +
@@ -61,6 +61,15 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
+    var pageSeq = form.querySelector ? form.querySelector("input.page-seq") : null;
+    if (pageSeq) {
+      // The page submit outranks every autosave sent before it.
+      var highest = 0;
+      form.querySelectorAll(".autosave").forEach(function (box) {
+        highest = Math.max(highest, parseInt(box.getAttribute("data-seq") || "0", 10));
+      });
+      pageSeq.value = String(Math.max(Date.now(), highest + 1));
+    }
     var question = form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       event.preventDefault();

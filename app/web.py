@@ -36,6 +36,8 @@ def nav_items(user) -> list[tuple[str, str]]:
     items = [("dashboard.home", _("Home")), ("quiz.my_training", _("My training"))]
     if user.role in ("manager", "trainer", "admin"):
         items.append(("dashboard.teams", _("Teams")))
+    if user.role in ("manager", "trainer", "admin"):
+        items.append(("quiz.manage", _("Quizzes")))
     if user.role in ("trainer", "admin"):
         items.append(("bank.index", _("Question bank")))
     if user.role == "admin":

@@ -13,7 +13,7 @@ from app.api.services import create_token
 from app.bank.services import QuestionData, save_question
 from app.extensions import db
 from app.quiz.models import Assignment, Quiz, QuizSection
-from app.quiz.services import start_attempt
+from app.quiz.services import finalise, start_attempt
 from tests.conftest import _config
 
 ROLES = ("agent", "trainer", "manager", "admin")
@@ -70,6 +70,13 @@ ACCESS: dict[str, frozenset | str] = {
     "quiz.submit": EVERYONE,
     "quiz.review": EVERYONE,
     "quiz.certificate": EVERYONE,
+    "quiz.manage": STAFF,
+    "quiz.results": STAFF,
+    "quiz.assign": STAFF,
+    "quiz.inspect": STAFF,           # scoped; a running attempt is 404 for everyone
+    "quiz.analysis": AUTHORS,
+    "quiz.grading": AUTHORS,
+    "quiz.grade": AUTHORS,
     "api.me": EVERYONE,
     "api.users": EVERYONE,
     "api.user": EVERYONE,
@@ -84,7 +91,8 @@ QUERY = {"bank.diff": "?from=1&to=1"}
 OWNER_ONLY = ("quiz.attempt", "quiz.save", "quiz.page_submit", "quiz.flag", "quiz.summary", "quiz.submit", "quiz.review",
               "quiz.certificate")
 SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent")} | {
-    (endpoint, role) for endpoint in OWNER_ONLY for role in ROLES}
+    (endpoint, role) for endpoint in OWNER_ONLY for role in ROLES} | {
+    ("quiz.inspect", role) for role in STAFF}
 
 
 def _routes():
@@ -132,8 +140,18 @@ def world(app, make_user, make_team):
     db.session.add(Assignment(quiz_id=quiz.id, user_id=sample_agent.id))
     db.session.commit()
     attempt = start_attempt(sample_agent, quiz)
+    case, _ = save_question(users["trainer"], None, QuestionData(
+        type_key="case_analysis", category="样例/案例", tags=[], competency="emotion", difficulty=3, title="",
+        stem="客户第三次来电投诉，怎么办？", stem_format="plain", explanation="先共情。",
+        payload={"reference_answer": "先道歉", "rubric": [{"criterion": "共情", "points": 10}]}))
+    case_quiz = Quiz(slug="matrix-case", title="案例测验", kind="practice")
+    case_quiz.sections = [QuizSection(position=0, fixed_uids=[case.uid])]
+    db.session.add(case_quiz)
+    db.session.commit()
+    graded = start_attempt(sample_agent, case_quiz)
+    finalise(graded, "agent")
     args = {"user_id": sample_agent.id, "team_id": team.id, "token_id": token.id, "question_id": question.id,
-            "quiz_id": quiz.id, "attempt_id": attempt.id}
+            "quiz_id": quiz.id, "attempt_id": attempt.id, "slot_id": graded.slots[0].id}
     tokens = {role: create_token(users["admin"], user, role)[1] for role, user in users.items()}
     return users, args, tokens
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("quiz", __name__)
 
-from app.quiz import routes  # noqa: E402,F401
+from app.quiz import routes, staff_routes  # noqa: E402,F401

@@ -354,3 +354,21 @@ def sync_quizzes(specs) -> dict[str, int]:
             counts["retired"] += 1
     db.session.commit()
     return counts
+
+
+def assign_quiz(actor: User, quiz: Quiz, people, team_ids, tiers, due_on) -> int:
+    created = 0
+    targets = [("user_id", p.id) for p in people] + [("team_id", t) for t in team_ids] + [("tier", t) for t in tiers]
+    for column, value in targets:
+        existing = db.session.scalar(select(Assignment).where(Assignment.quiz_id == quiz.id,
+                                                              getattr(Assignment, column) == value))
+        if existing is not None:
+            existing.due_on = due_on or existing.due_on
+            continue
+        db.session.add(Assignment(quiz_id=quiz.id, due_on=due_on, created_by_id=actor.id, **{column: value}))
+        created += 1
+    record_audit(actor, "quiz.assigned", "quiz", quiz.id, None,
+                 {"users": [p.id for p in people], "teams": list(team_ids), "tiers": list(tiers),
+                  "due_on": due_on.isoformat() if due_on else None})
+    db.session.commit()
+    return created

@@ -15,6 +15,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+class LiveServer(str):
+    """The server's base URL; `.db_path` is its SQLite file, for checks behind the UI."""
+
+    def __new__(cls, url: str, db_path: Path):
+        value = super().__new__(cls, url)
+        value.db_path = db_path
+        return value
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -33,7 +42,7 @@ def live_server(tmp_path_factory):
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
     }
     flask = [sys.executable, "-m", "flask", "--app", "app"]
-    for command in (["db", "upgrade"], ["seed-demo"]):
+    for command in (["db", "upgrade"], ["content", "sync"], ["seed-demo"]):
         subprocess.run(flask + command, cwd=ROOT, env=env, check=True, capture_output=True)
     port = _free_port()
     log = open(folder / "server.log", "w")
@@ -51,7 +60,7 @@ def live_server(tmp_path_factory):
                 server.kill()
                 raise RuntimeError(f"the test server did not start; see {folder / 'server.log'}") from None
             time.sleep(0.2)
-    yield url
+    yield LiveServer(url, folder / "e2e.db")
     server.terminate()
     server.wait(timeout=10)
     log.close()

@@ -26,7 +26,7 @@ def test_trainer_imports_gift_and_previews(page: Page, live_server):
     expect(questions.locator("tbody tr")).to_have_count(13)
     page.get_by_test_id("import-commit").click()
 
-    page.get_by_test_id("bank-search").fill("原路退回")
+    page.get_by_test_id("bank-search").fill("按本店规则原路退回需要多久")
     table = page.get_by_test_id("question-table")
     expect(table.locator("tbody tr")).to_have_count(1)
     table.get_by_role("link", name="退款时效").click()

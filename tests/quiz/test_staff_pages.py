@@ -1,0 +1,101 @@
+"""Staff pages: results and exports, grading queue, assignments, item analysis."""
+
+import io
+from datetime import date, timedelta
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from app.extensions import db
+from app.quiz.models import Assignment, Attempt
+from app.quiz.services import finalise, save_response, start_attempt
+
+
+def finished_attempt(agent, quiz, right=True):
+    attempt = start_attempt(agent, quiz)
+    for slot in attempt.slots:
+        options = slot.question_version.payload.get("options")
+        if options:
+            index = next(i for i, o in enumerate(options) if (o["fraction"] == 1) == right)
+            save_response(attempt, slot.position, index, seq=1)
+    finalise(attempt, "agent")
+    return attempt
+
+
+def test_results_are_scoped_and_exported_safely(client, login_as, make_user, make_team, make_quiz):
+    team, other = make_team(), make_team()
+    mine = make_user(team=team, name="=HYPERLINK(\"x\")")
+    theirs = make_user(team=other, name="别组的人")
+    quiz = make_quiz(assign_to=mine, pass_mark=60)
+    db.session.add(Assignment(quiz_id=quiz.id, user_id=theirs.id))
+    db.session.commit()
+    finished_attempt(mine, quiz)
+    finished_attempt(theirs, quiz, right=False)
+    login_as("manager", team=team)
+    page = client.get(f"/quizzes/{quiz.id}/results").get_data(as_text=True)
+    assert mine.employee_no in page and theirs.employee_no not in page
+    csv_text = client.get(f"/quizzes/{quiz.id}/results?export=csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in csv_text and theirs.employee_no not in csv_text
+    workbook = load_workbook(io.BytesIO(client.get(f"/quizzes/{quiz.id}/results?export=xlsx").data))
+    cells = [c.value for row in workbook.active.iter_rows() for c in row]
+    assert "'=HYPERLINK(\"x\")" in cells and 100.0 in cells
+
+
+def test_grading_queue_and_grade_form(client, login_as, make_user, make_quiz):
+    agent = make_user()
+    quiz = make_quiz(n_questions=1, assign_to=agent, case=True)
+    attempt = start_attempt(agent, quiz)
+    case = next(s for s in attempt.slots if s.question_version.type_key == "case_analysis")
+    save_response(attempt, case.position, "先道歉，再说明处理时限。", seq=1)
+    finalise(attempt, "agent")
+    login_as("trainer")
+    queue = client.get("/quizzes/grading").get_data(as_text=True)
+    assert f"/quizzes/grading/{case.id}" in queue
+    form = client.get(f"/quizzes/grading/{case.id}").get_data(as_text=True)
+    assert "先道歉，再说明处理时限。" in form and "参考答案甲" in form
+    too_many = client.post_form(f"/quizzes/grading/{case.id}", {"points-0": "9", "points-1": "1"})
+    assert too_many.status_code == 200  # 9 > 4 points
+    done = client.post_form(f"/quizzes/grading/{case.id}", {"points-0": "4", "points-1": "5", "comment": "好"})
+    assert done.status_code == 302
+    attempt = db.session.get(Attempt, attempt.id)
+    assert attempt.status == "graded" and f"/quizzes/grading/{case.id}" not in client.get("/quizzes/grading").get_data(as_text=True)
+
+
+def test_assign_and_overdue_for_the_manager(client, login_as, make_user, make_team, make_quiz):
+    team = make_team()
+    manager = login_as("manager", team=team)
+    member = make_user(team=team)
+    outsider = make_user()
+    quiz = make_quiz()
+    refused = client.post_form(f"/quizzes/{quiz.id}/assign", {"employee_nos": outsider.employee_no})
+    assert refused.status_code == 200 and outsider.employee_no in refused.get_data(as_text=True)
+    past = (date.today() - timedelta(days=2)).isoformat()
+    done = client.post_form(f"/quizzes/{quiz.id}/assign", {"employee_nos": member.employee_no, "due_on": past})
+    assert done.status_code == 302
+    assert db.session.scalar(select(Assignment).where(Assignment.user_id == member.id)).due_on.isoformat() == past
+    overview = client.get("/quizzes/manage").get_data(as_text=True)
+    assert 'data-testid="overdue"' in overview and member.name in overview
+
+
+def test_item_analysis_page(client, login_as, make_user, make_quiz):
+    quiz = make_quiz(n_questions=3)
+    for n in range(4):
+        agent = make_user()
+        db.session.add(Assignment(quiz_id=quiz.id, user_id=agent.id))
+        db.session.commit()
+        finished_attempt(agent, quiz, right=n % 2 == 0)
+    login_as("trainer")
+    page = client.get(f"/quizzes/{quiz.id}/analysis").get_data(as_text=True)
+    assert 'data-testid="item-stats"' in page and "第0题" in page
+    assert client.get(f"/quizzes/{quiz.id}/analysis?attempts=all").status_code == 200
+
+
+def test_staff_can_inspect_finished_attempts_in_scope(client, login_as, make_user, make_team, make_quiz):
+    team = make_team()
+    member = make_user(team=team)
+    quiz = make_quiz(assign_to=member)
+    running = start_attempt(member, quiz)
+    login_as("manager", team=team)
+    assert client.get(f"/quizzes/attempts/{running.id}/inspect").status_code == 404
+    finalise(running, "agent")
+    assert client.get(f"/quizzes/attempts/{running.id}/inspect").status_code == 200

@@ -63,7 +63,7 @@ def test_grading_queue_and_grade_form(client, login_as, make_user, make_quiz):
 
 def test_assign_and_overdue_for_the_manager(client, login_as, make_user, make_team, make_quiz):
     team = make_team()
-    manager = login_as("manager", team=team)
+    login_as("manager", team=team)
     member = make_user(team=team)
     outsider = make_user()
     quiz = make_quiz()

@@ -132,6 +132,10 @@ def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens, no cookies
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 
+    @app.route("/favicon.ico")
+    def favicon():
+        return redirect(url_for("static", filename="favicon.svg"), 301)
+
     @app.route("/healthz")
     def healthz():
         from sqlalchemy import text

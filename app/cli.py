@@ -25,7 +25,7 @@ def register_cli(app: Flask) -> None:
             return
         result = seed_demo()
         click.echo(f"Demo data: {result.created_users} users and {result.created_teams} teams created.")
-        click.echo(f"Log in at http://127.0.0.1:5000/ with password '{DEMO_PASSWORD}':")
+        click.echo(f"Demo log-ins (password '{DEMO_PASSWORD}'):")
         for number, name, role in result.logins:
             click.echo(f"  {number:<8} {name:<6} {role}")
 

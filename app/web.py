@@ -51,6 +51,28 @@ def nav_items(user) -> list[tuple[str, str]]:
     return items
 
 
+def competency_label(code: str) -> str:
+    from app.bank.models import COMPETENCY_LABELS, Competency
+
+    try:
+        return str(COMPETENCY_LABELS[Competency(code)])
+    except ValueError:
+        return code
+
+
+def audit_value(value) -> str:
+    """Audit before/after values as a person reads them."""
+    from flask_babel import gettext as _
+
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return "、".join(audit_value(v) for v in value) or "—"
+    return str(value)
+
+
 def register_web_hooks(app: Flask) -> None:
     @app.after_request
     def security_headers(response):
@@ -75,11 +97,15 @@ def register_web_hooks(app: Flask) -> None:
             "nav_items": nav_items(current_user),
             "current_locale": "zh_CN" if get_locale().language == "zh" else "en",
             "languages": app.config["LANGUAGES"],
+            "competency_label": competency_label,
         }
 
     app.jinja_env.filters["date"] = lambda value, fmt="medium": format_date(value, fmt) if value else ""
     app.jinja_env.filters["datetime"] = lambda value, fmt="medium": format_datetime(value, fmt) if value else ""
+    from app.bank.i18n import translate
     from app.bank.rendering import render_text
 
     app.jinja_env.filters["rich"] = render_text
+    app.jinja_env.filters["tr"] = translate
+    app.jinja_env.filters["audit_value"] = audit_value
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""

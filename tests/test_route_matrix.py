@@ -26,6 +26,7 @@ PUBLIC = "public"
 # endpoint → who may use it. API endpoints are checked with bearer tokens.
 ACCESS: dict[str, frozenset | str] = {
     "healthz": PUBLIC,
+    "favicon": PUBLIC,
     "auth.login": PUBLIC,
     "auth.switch_locale": PUBLIC,
     "api.openapi": PUBLIC,

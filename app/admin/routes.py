@@ -18,7 +18,7 @@ from app.admin.forms import (
 from app.api.models import ApiToken
 from app.api.services import create_token, revoke_token
 from app.auth.forms import EmptyForm
-from app.auth.models import AuditLog, Role, Team, User
+from app.auth.models import ROLE_LABELS, TIER_LABELS, AuditLog, Role, Team, User
 from app.auth.permissions import role_required
 from app.auth.services import (
     UserData,
@@ -206,8 +206,16 @@ def import_users_view():
             db.session.commit()
             errors = [(e, describe_row_error(e)) for e in report.errors]
             return render_template("admin/import_preview.html", report=report, errors=errors,
-                                   filename=filename, commit_form=ImportCommitForm(upload_key=stashed.key))
+                                   filename=filename, commit_form=ImportCommitForm(upload_key=stashed.key),
+                                   field_labels=import_field_labels(), role_labels=ROLE_LABELS,
+                                   tier_labels=TIER_LABELS)
     return render_template("admin/import_upload.html", form=form)
+
+
+def import_field_labels() -> dict[str, str]:
+    return {"employee_no": _("Employee number"), "name": _("Name"), "email": _("Email"), "role": _("Role"),
+            "team": _("Team"), "hire_date": _("Hire date"), "tier": _("Tier"), "ladder_level": _("Career level"),
+            "password": _("Password"), "locale": _("Language"), "cleared_for_live_on": _("Cleared for live work on")}
 
 
 @bp.route("/users/import/commit", methods=["POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, g, request
+from flask_babel import gettext as _
 
 from app.api.services import user_for_token
 
@@ -25,7 +26,7 @@ def token_required(*roles: str):
         def wrapped(*args, **kwargs):
             user = bearer_user()
             if user is None:
-                abort(401, description="Send a valid personal API token as 'Authorization: Bearer <token>'.")
+                abort(401, description=_("Send a valid personal API token as 'Authorization: Bearer <token>'."))
             if roles and user.role not in roles:
                 abort(403)
             g.api_user = user

@@ -283,8 +283,9 @@ def validate_rows(
                 continue
             choices[name] = _choice(name, values[name])
             if choices[name] is None:
-                err(name, "bad_choice", value=values[name],
-                    allowed=", ".join(VALUE_ALIASES[name]))
+                err(name, "bad_choice", value=values[name], allowed=", ".join(
+                    f"{code}/{next(a for a in sorted(aliases) if not a.isascii())}"
+                    for code, aliases in VALUE_ALIASES[name].items()))
 
         team = values["team"] or None
         if team and team not in team_names:

@@ -16,6 +16,7 @@ from app.auth.models import Role
 from app.auth.permissions import role_required
 from app.bank import bp
 from app.bank.forms import ROW_LISTS, ImportCommitForm, ImportForm, QuestionFilterForm, QuestionForm
+from app.bank.i18n import translate
 from app.bank.interchange import UnreadableFile, parse
 from app.bank.interchange.writers import write
 from app.bank.models import TYPE_LABELS, Question, QuestionStatus, QuestionVersion
@@ -98,8 +99,9 @@ def _version_dict(version: QuestionVersion) -> dict:
 def diff(question_id):
     question = _question_or_404(question_id)
     numbers = {v.version: v for v in question.versions}
-    old = numbers.get(request.args.get("from", type=int))
-    new = numbers.get(request.args.get("to", type=int))
+    current = question.current_version.version
+    old = numbers.get(request.args.get("from", max(1, current - 1), type=int))
+    new = numbers.get(request.args.get("to", current, type=int))
     if old is None or new is None:
         abort(404)
     return render_template("bank/diff.html", question=question, old=old, new=new,
@@ -240,7 +242,7 @@ def edit(question_id=None):
         try:
             saved, created = save_question(current_user, question, _question_data(form))
         except PayloadError as error:
-            form.form_errors.append(f"{error.field}: {error.message}")
+            form.form_errors.append(translate(error))
         else:
             flash(_("Saved as version %(n)d.", n=saved.current_version.version) if created
                   else _("Saved. The content did not change, so no new version was made."), "success")
@@ -307,7 +309,7 @@ def import_view():
         try:
             result, bad_lines, duplicates = _preview(content, form.format.data)
         except UnreadableFile as error:
-            form.file.errors.append(str(error))
+            form.file.errors.append(translate(error.args[0]))
         else:
             upload = stash_upload(current_user.id, "questions", form.file.data.filename or "questions", content)
             db.session.commit()

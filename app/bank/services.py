@@ -129,6 +129,7 @@ DEFAULT_CATEGORY = "未分类"
 
 def check_parsed(parsed) -> list[dict]:
     """Type validation of parsed questions: [{"line", "message"}] for each problem."""
+    from app.bank.interchange import M
     from app.bank.types import PayloadError, UnknownQuestionType, get_type
 
     problems = []
@@ -136,11 +137,13 @@ def check_parsed(parsed) -> list[dict]:
         try:
             get_type(question.type).validate(question.payload)
         except UnknownQuestionType as exc:
-            problems.append({"line": question.line, "message": str(exc)})
+            problems.append({"line": question.line, "message": exc.args[0]})
         except PayloadError as exc:
-            problems.append({"line": question.line, "message": f"{exc.field}: {exc.message}"})
+            problems.append({"line": question.line, "message": M("%(field)s: %(detail)s", field=exc.field,
+                                                                  detail=M(exc.template, **exc.params))})
         if question.stem_format not in ("plain", "markdown", "html"):
-            problems.append({"line": question.line, "message": f"stem_format: “{question.stem_format}” is unknown"})
+            problems.append({"line": question.line, "message": M("stem_format: “%(value)s” is unknown",
+                                                                  value=question.stem_format)})
     return problems
 
 

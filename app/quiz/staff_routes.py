@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import TIER_LABELS, Role, User
 from app.auth.permissions import STAFF_ROLES, role_required, visible_teams, visible_users
+from app.bank.i18n import translate
 from app.bank.models import TYPE_LABELS
 from app.bank.types import PayloadError
 from app.extensions import db
@@ -95,7 +96,7 @@ def grade(slot_id):
         try:
             grade_by_hand(current_user, slot, [p or 0 for p in form.points.data], form.comment.data or "")
         except PayloadError as error:
-            form.form_errors.append(error.message)
+            form.form_errors.append(translate(error))
         else:
             flash(_("Graded. The attempt's score is updated."), "success")
             return redirect(url_for("quiz.grading"))

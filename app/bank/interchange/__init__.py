@@ -16,6 +16,19 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+class M(str):
+    """A message in English that keeps its template and values, so the web
+    layer can show it in the reader's language (pybabel extracts M("…"))."""
+
+    template: str
+    params: dict
+
+    def __new__(cls, template: str, **params):
+        message = super().__new__(cls, template % params if params else template)
+        message.template, message.params = template, params
+        return message
+
+
 @dataclass
 class ParsedQuestion:
     type: str
@@ -63,7 +76,7 @@ def decode_text(content: bytes) -> str:
     try:
         return content.decode("gb18030")
     except UnicodeDecodeError:
-        raise UnreadableFile("the file is neither UTF-8 nor GBK text") from None
+        raise UnreadableFile(M("the file is neither UTF-8 nor GBK text")) from None
 
 
 def decode_or_report(content: bytes, result: ParseResult) -> str | None:
@@ -71,7 +84,7 @@ def decode_or_report(content: bytes, result: ParseResult) -> str | None:
     try:
         return decode_text(content)
     except UnreadableFile as exc:
-        result.error(1, str(exc))
+        result.error(1, exc.args[0])
         return None
 
 
@@ -84,5 +97,6 @@ def parse(format_name: str, content: bytes) -> ParseResult:
     readers = {"gift": gift.parse_gift, "aiken": aiken.parse_aiken, "moodlexml": moodlexml.parse_moodle_xml,
                "csv": csv_format.parse_csv, "yaml": yaml_format.parse_yaml}
     if format_name not in readers:
-        raise UnreadableFile(f"unknown format “{format_name}”; use one of {', '.join(FORMATS)}")
+        raise UnreadableFile(M("unknown format “%(name)s”; use one of %(known)s", name=format_name,
+                               known=", ".join(FORMATS)))
     return readers[format_name](content)

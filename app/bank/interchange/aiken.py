@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.bank.interchange import ParsedQuestion, ParseResult, decode_or_report
+from app.bank.interchange import M, ParsedQuestion, ParseResult, decode_or_report
 
 OPTION = re.compile(r"^([A-Z])[.)．、]\s*(.+)$")
 ANSWER = re.compile(r"^ANSWER\s*[:：]\s*([A-Z])\s*$", re.IGNORECASE)
@@ -30,14 +30,14 @@ def parse_aiken(content: bytes) -> ParseResult:
         option = OPTION.match(line)
         if answer:
             if stem is None:
-                result.error(number, "ANSWER: without a question before it")
+                result.error(number, M("ANSWER: without a question before it"))
             elif len(options) < 2:
-                result.error(stem_line, "a question needs at least two options (A. … B. …)")
+                result.error(stem_line, M("a question needs at least two options (A. … B. …)"))
             else:
                 letters = [letter for letter, _ in options]
                 chosen = answer.group(1).upper()
                 if chosen not in letters:
-                    result.error(number, f"the answer {chosen} is not one of the options {', '.join(letters)}")
+                    result.error(number, M("the answer %(answer)s is not one of the options %(options)s", answer=chosen, options=", ".join(letters)))
                 else:
                     result.questions.append(ParsedQuestion(
                         type="single_choice", stem=stem, line=stem_line,
@@ -51,10 +51,10 @@ def parse_aiken(content: bytes) -> ParseResult:
         elif not options:
             stem = f"{stem}\n{line}"
         else:
-            result.error(stem_line, "the question has no ANSWER: line")
+            result.error(stem_line, M("the question has no ANSWER: line"))
             stem, stem_line, options = line, number, []
     if stem is not None:
-        result.error(stem_line, "the question has no ANSWER: line")
+        result.error(stem_line, M("the question has no ANSWER: line"))
     return result
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 
-from app.bank.interchange import ParsedQuestion, ParseResult, UnreadableFile, decode_text
+from app.bank.interchange import M, ParsedQuestion, ParseResult, UnreadableFile, decode_text
 
 LETTERS = "ABCDEFGH"
 HEADERS = {
@@ -46,10 +46,10 @@ def parse_csv(content: bytes) -> ParseResult:
     try:
         rows = list(csv.reader(io.StringIO(decode_text(content), newline="")))
     except (UnreadableFile, csv.Error) as exc:
-        result.error(1, str(exc))
+        result.error(1, exc.args[0])
         return result
     if not rows:
-        result.error(1, "the file is empty")
+        result.error(1, M("the file is empty"))
         return result
     lookup = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
     columns = {}
@@ -59,7 +59,7 @@ def parse_csv(content: bytes) -> ParseResult:
             columns[name] = index
     missing = [c for c in ("type", "stem") if c not in columns]
     if missing:
-        result.error(1, f"missing columns: {', '.join(missing)}")
+        result.error(1, M("missing columns: %(columns)s", columns=", ".join(missing)))
         return result
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
@@ -68,7 +68,7 @@ def parse_csv(content: bytes) -> ParseResult:
         try:
             question = _row(cell, number)
         except ValueError as exc:
-            result.error(number, str(exc))
+            result.error(number, exc.args[0])
             continue
         result.questions.append(question)
     return result
@@ -77,7 +77,7 @@ def parse_csv(content: bytes) -> ParseResult:
 def _row(cell: dict, number: int) -> ParsedQuestion:
     qtype = _type(cell.get("type", ""))
     if qtype is None:
-        raise ValueError(f"type: unknown question type “{cell.get('type', '')}”")
+        raise ValueError(M("type: unknown question type “%(value)s”", value=cell.get("type", "")))
     options = [cell.get(f"option_{c.lower()}", "") for c in LETTERS]
     options = [o for o in options if o]
     answer = cell.get("answer", "")
@@ -86,14 +86,14 @@ def _row(cell: dict, number: int) -> ParsedQuestion:
         if len(letters) == 1 and len(letters[0]) > 1:
             letters = list(letters[0])
         if not letters or any(letter not in LETTERS[:len(options)] for letter in letters):
-            raise ValueError(f"answer: “{answer}” must name options among {LETTERS[:len(options)]}")
+            raise ValueError(M("answer: “%(value)s” must name options among %(letters)s", value=answer, letters=LETTERS[:len(options)]))
         share = round(1 / len(letters), 7)
         payload = {"options": [{"text": o, "fraction": share if LETTERS[i] in letters else 0.0, "feedback": ""}
                                for i, o in enumerate(options)]}
     elif qtype == "true_false":
         value = answer.strip().lower()
         if value not in ("true", "false", "t", "f", "对", "错", "正确", "错误"):
-            raise ValueError(f"answer: “{answer}” must be TRUE or FALSE")
+            raise ValueError(M("answer: “%(value)s” must be TRUE or FALSE", value=answer))
         payload = {"correct": value in ("true", "t", "对", "正确"), "feedback_true": "", "feedback_false": ""}
     elif qtype == "fill_blank":
         payload = {"answers": [{"text": a.strip(), "fraction": 1.0, "feedback": ""}
@@ -104,7 +104,7 @@ def _row(cell: dict, number: int) -> ParsedQuestion:
             payload = {"answers": [{"value": float(value), "tolerance": float(tolerance or 0), "fraction": 1.0,
                                     "feedback": ""}]}
         except ValueError:
-            raise ValueError(f"answer: “{answer}” is not a number (or number:tolerance)") from None
+            raise ValueError(M("answer: “%(value)s” is not a number (or number:tolerance)", value=answer)) from None
     elif qtype == "ordering":
         payload = {"items": options}
     elif qtype == "matching":
@@ -112,7 +112,7 @@ def _row(cell: dict, number: int) -> ParsedQuestion:
         for option in options:
             left, arrow, right = option.partition("->")
             if not arrow:
-                raise ValueError(f"options: matching options are “left -> right”, found “{option}”")
+                raise ValueError(M("options: matching options are “left -> right”, found “%(value)s”", value=option))
             pairs.append({"left": left.strip(), "right": right.strip()})
         payload = {"pairs": pairs}
     else:

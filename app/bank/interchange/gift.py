@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from app.bank.interchange import ParsedQuestion, ParseResult, decode_or_report
+from app.bank.interchange import M, ParsedQuestion, ParseResult, decode_or_report
 
 BLANK = "_____"
 FORMAT_MARKERS = {"html": "html", "moodle": "plain", "plain": "plain", "markdown": "markdown"}
@@ -110,10 +110,10 @@ def parse_gift(content: bytes) -> ParseResult:
         try:
             question = _parse_question(body, line)
         except GiftError as exc:
-            result.error(line, str(exc))
+            result.error(line, exc.args[0])
             continue
         if question is None:
-            result.skip(line, "description item (no answer block): not a question")
+            result.skip(line, M("description item (no answer block): not a question"))
             continue
         question.category = category
         result.questions.append(question)
@@ -125,7 +125,7 @@ def _parse_question(body: str, line: int) -> ParsedQuestion | None:
     if body.startswith("::"):
         end = _find(body, "::", 2)
         if end < 0:
-            raise GiftError("the title is not closed with ::")
+            raise GiftError(M("the title is not closed with ::"))
         title = unescape(body[2:end])
         body = body[end + 2:].lstrip()
 
@@ -138,13 +138,13 @@ def _parse_question(body: str, line: int) -> ParsedQuestion | None:
     open_at = _find(body, "{")
     if open_at < 0:
         if _find(body, "}") >= 0:
-            raise GiftError("a closing brace } has no opening brace {")
+            raise GiftError(M("a closing brace } has no opening brace {"))
         return None
     close_at = _find(body, "}", open_at + 1)
     if close_at < 0:
-        raise GiftError("the answer block is not closed: { without }")
+        raise GiftError(M("the answer block is not closed: { without }"))
     if _find(body, "{", close_at + 1) >= 0:
-        raise GiftError("only one answer block {…} is allowed per question")
+        raise GiftError(M("only one answer block {…} is allowed per question"))
 
     before, block, after = body[:open_at], body[open_at + 1:close_at], body[close_at + 1:]
     stem = unescape(before)
@@ -153,7 +153,7 @@ def _parse_question(body: str, line: int) -> ParsedQuestion | None:
     block, general_feedback = _split_general_feedback(block)
     qtype, payload = _parse_block(block.strip())
     if not stem:
-        raise GiftError("the question has no text")
+        raise GiftError(M("the question has no text"))
     return ParsedQuestion(type=qtype, stem=stem, payload=payload, title=title, stem_format=stem_format,
                           general_feedback=general_feedback, line=line)
 
@@ -171,14 +171,14 @@ def _weight(text: str) -> tuple[float | None, str]:
         return None, text
     end = text.find("%", 1)
     if end < 0:
-        raise GiftError(f"bad weight in “{text[:20]}”: %n% is not closed")
+        raise GiftError(M("bad weight in “%(value)s”: %%n%% is not closed", value=text[:20]))
     raw = text[1:end]
     try:
         percent = float(raw)
     except ValueError:
-        raise GiftError(f"bad weight “%{raw}%”: not a number") from None
+        raise GiftError(M("bad weight “%%%(value)s%%”: not a number", value=raw)) from None
     if not -100 <= percent <= 100:
-        raise GiftError(f"bad weight “%{raw}%”: must be between -100 and 100")
+        raise GiftError(M("bad weight “%%%(value)s%%”: must be between -100 and 100", value=raw))
     return round(percent / 100, 7), text[end + 1:]
 
 
@@ -198,7 +198,7 @@ def _answers(block: str) -> list[tuple[str, str]]:
     if marker is not None:
         answers.append((marker, block[start:]))
     elif block.strip():
-        raise GiftError(f"cannot read the answers “{block.strip()[:40]}”: answers start with = or ~")
+        raise GiftError(M("cannot read the answers “%(value)s”: answers start with = or ~", value=block.strip()[:40]))
     return answers
 
 
@@ -216,7 +216,7 @@ def _parse_block(block: str) -> tuple[str, dict]:
     if all(_find(text, "->") >= 0 for _, text in answers):
         return "matching", _matching(answers)
     if any(_find(text, "->") >= 0 for _, text in answers):
-        raise GiftError("some answers are matching pairs (->) and some are not")
+        raise GiftError(M("some answers are matching pairs (->) and some are not"))
     return "fill_blank", _short_answer(answers)
 
 
@@ -239,7 +239,7 @@ def _choice(answers: list[tuple[str, str]]) -> tuple[str, dict]:
         else:
             fraction = 0.0 if weight is None else weight
         if not unescape(text):
-            raise GiftError("an answer option is empty")
+            raise GiftError(M("an answer option is empty"))
         options.append({"text": unescape(text), "fraction": fraction, "feedback": unescape(feedback)})
     qtype = "single_choice" if has_equals and sum(1 for m, _ in answers if m == "=") == 1 else "multiple_choice"
     return qtype, {"options": options}
@@ -251,7 +251,7 @@ def _matching(answers: list[tuple[str, str]]) -> dict:
         at = _find(raw, "->")
         left, right = unescape(raw[:at]), unescape(_split_feedback(raw[at + 2:])[0])
         if not right:
-            raise GiftError("a matching pair has nothing after ->")
+            raise GiftError(M("a matching pair has nothing after ->"))
         pairs.append({"left": left, "right": right})
     return {"pairs": pairs}
 
@@ -262,7 +262,7 @@ def _short_answer(answers: list[tuple[str, str]]) -> dict:
         weight, rest = _weight(raw.strip())
         text, feedback = _split_feedback(rest)
         if not unescape(text):
-            raise GiftError("an accepted answer is empty")
+            raise GiftError(M("an accepted answer is empty"))
         result.append({"text": unescape(text), "fraction": 1.0 if weight is None else weight,
                        "feedback": unescape(feedback)})
     return {"answers": result}
@@ -272,7 +272,7 @@ def _number(text: str) -> float:
     try:
         return float(text.strip())
     except ValueError:
-        raise GiftError(f"“{text.strip()}” is not a number") from None
+        raise GiftError(M("“%(value)s” is not a number", value=text.strip())) from None
 
 
 def _numeric_answer(raw: str, fraction: float) -> dict:
@@ -281,7 +281,7 @@ def _numeric_answer(raw: str, fraction: float) -> dict:
     if ".." in text:
         low, high = (_number(p) for p in text.split("..", 1))
         if low > high:
-            raise GiftError(f"the range {text} runs backwards")
+            raise GiftError(M("the range %(value)s runs backwards", value=text))
         value, tolerance = (low + high) / 2, (high - low) / 2
     elif ":" in text:
         value_text, tolerance_text = text.split(":", 1)
@@ -297,7 +297,7 @@ def _numeric(block: str) -> dict:
         answers = []
         for marker, raw in _answers(block):
             if marker != "=":
-                raise GiftError("numerical answers start with =")
+                raise GiftError(M("numerical answers start with ="))
             weight, rest = _weight(raw.strip())
             answers.append(_numeric_answer(rest, 1.0 if weight is None else weight))
         return {"answers": answers}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET  # noqa: S405  (DOCTYPE refused before parsing)
 
-from app.bank.interchange import ParsedQuestion, ParseResult, decode_or_report
+from app.bank.interchange import M, ParsedQuestion, ParseResult, decode_or_report
 
 FORMATS_IN = {"html": "html", "markdown": "markdown", "plain_text": "plain", "moodle_auto_format": "plain"}
 FORMATS_OUT = {"html": "html", "markdown": "markdown", "plain": "plain_text"}
@@ -37,16 +37,16 @@ def parse_moodle_xml(content: bytes) -> ParseResult:
     if text is None:
         return result
     if re.search(r"<!DOCTYPE|<!ENTITY", text, re.IGNORECASE):
-        result.error(1, "DOCTYPE and ENTITY declarations are not accepted in Moodle XML")
+        result.error(1, M("DOCTYPE and ENTITY declarations are not accepted in Moodle XML"))
         return result
     text = re.sub(r"^<\?xml[^>]*\?>", "", text.lstrip())
     try:
         root = ET.fromstring(text)  # noqa: S314
     except ET.ParseError as exc:
-        result.error(exc.position[0], f"XML syntax error: {exc}")
+        result.error(exc.position[0], M("XML syntax error: %(detail)s", detail=str(exc)))
         return result
     if root.tag != "quiz":
-        result.error(1, "the root element must be <quiz>")
+        result.error(1, M("the root element must be <quiz>"))
         return result
     lines = _question_lines(text)
     category = ""
@@ -57,17 +57,17 @@ def parse_moodle_xml(content: bytes) -> ParseResult:
             category = _category(_text(element.find("category")))
             continue
         if kind == "description":
-            result.skip(line, "description item: not a question")
+            result.skip(line, M("description item: not a question"))
             continue
         reader = READERS.get(kind)
         if reader is None:
-            result.skip(line, f"Moodle question type “{kind}” is not supported")
+            result.skip(line, M("Moodle question type “%(kind)s” is not supported", kind=kind))
             continue
         question_text = element.find("questiontext")
         try:
             qtype, payload = reader(element)
         except ValueError as exc:
-            result.error(line, str(exc))
+            result.error(line, exc.args[0])
             continue
         tags = [_text(tag) for tag in element.findall("tags/tag")]
         result.questions.append(ParsedQuestion(
@@ -84,9 +84,9 @@ def _fraction(answer) -> float:
     try:
         value = float(raw) / 100
     except ValueError:
-        raise ValueError(f"bad fraction “{raw}”") from None
+        raise ValueError(M("bad fraction “%(value)s”", value=raw)) from None
     if not -1 <= value <= 1:
-        raise ValueError(f"fraction {raw} is outside -100…100")
+        raise ValueError(M("fraction %(value)s is outside -100…100", value=raw))
     return round(value, 7)
 
 
@@ -106,12 +106,12 @@ def _truefalse(element):
     for answer in _answers(element):
         value = _text(answer).lower()
         if value not in ("true", "false"):
-            raise ValueError(f"a true/false answer reads “{value}”")
+            raise ValueError(M("a true/false answer reads “%(value)s”", value=value))
         feedback[value] = _text(answer.find("feedback"))
         if _fraction(answer) == 1:
             correct = value == "true"
     if correct is None:
-        raise ValueError("no true/false answer has fraction 100")
+        raise ValueError(M("no true/false answer has fraction 100"))
     return "true_false", {"correct": correct, "feedback_true": feedback.get("true", ""),
                           "feedback_false": feedback.get("false", "")}
 
@@ -130,7 +130,7 @@ def _numerical(element):
             value = float(_text(a))
             tolerance = float(_text(a, "tolerance") or 0)
         except ValueError:
-            raise ValueError(f"numerical answer “{_text(a)}” is not a number") from None
+            raise ValueError(M("numerical answer “%(value)s” is not a number", value=_text(a))) from None
         answers.append({"value": value, "tolerance": tolerance, "fraction": _fraction(a),
                         "feedback": _text(a.find("feedback"))})
     return "numeric", {"answers": answers}

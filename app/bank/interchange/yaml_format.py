@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import yaml
 
-from app.bank.interchange import ParsedQuestion, ParseResult, UnreadableFile, decode_text
+from app.bank.interchange import M, ParsedQuestion, ParseResult, UnreadableFile, decode_text
 
 COMMON = {"id", "type", "category", "title", "stem", "stem_format", "general_feedback", "explanation",
           "tags", "payload", "competency", "difficulty"}
@@ -21,24 +21,24 @@ def parse_yaml(content: bytes) -> ParseResult:
         data = yaml.safe_load(text)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except UnreadableFile as exc:
-        result.error(1, str(exc))
+        result.error(1, exc.args[0])
         return result
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        result.error(mark.line + 1 if mark else 1, f"YAML syntax error: {getattr(exc, 'problem', exc)}")
+        result.error(mark.line + 1 if mark else 1, M("YAML syntax error: %(detail)s", detail=str(getattr(exc, "problem", exc))))
         return result
     if isinstance(data, dict) and "questions" in data:
         data, node = data["questions"], None
     if data is None:
         return result
     if not isinstance(data, list):
-        result.error(1, "the file must be a list of questions")
+        result.error(1, M("the file must be a list of questions"))
         return result
     lines = [n.start_mark.line + 1 for n in node.value] if isinstance(node, yaml.SequenceNode) else []
     for index, item in enumerate(data):
         line = lines[index] if index < len(lines) else 1
         if not isinstance(item, dict) or not item.get("type") or not item.get("stem"):
-            result.error(line, "each question needs at least type and stem")
+            result.error(line, M("each question needs at least type and stem"))
             continue
         payload = item.get("payload")
         if payload is None:

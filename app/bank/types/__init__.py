@@ -24,7 +24,10 @@ QUESTION_TYPES: dict[str, QuestionType] = {
 
 class UnknownQuestionType(LookupError):
     def __init__(self, key: str):
-        super().__init__(f"unknown question type “{key}”; known: {', '.join(QUESTION_TYPES)}")
+        from app.bank.interchange import M
+
+        super().__init__(M("unknown question type “%(key)s”; known: %(known)s", key=key,
+                           known=", ".join(QUESTION_TYPES)))
         self.key = key
 
 

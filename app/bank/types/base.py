@@ -14,13 +14,23 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 
-class PayloadError(ValueError):
-    """A payload breaks its type's rules; `field` says where."""
+def N_(message: str) -> str:
+    """Marks a message for extraction into the catalogues; the web layer
+    translates it (pure code has no locale)."""
+    return message
 
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
+
+class PayloadError(ValueError):
+    """A payload breaks its type's rules; `field` says where. `template` and
+    `params` let the web layer show the message in the reader's language;
+    `message` is the English text."""
+
+    def __init__(self, field: str, template: str, **params):
         self.field = field
-        self.message = message
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(f"{field}: {self.message}")
 
 
 @dataclass(frozen=True)
@@ -62,14 +72,14 @@ class QuestionType:
 
 def require_dict(payload: Any) -> dict:
     if not isinstance(payload, dict):
-        raise PayloadError("payload", "must be a mapping")
+        raise PayloadError("payload", N_("must be a mapping"))
     return payload
 
 
 def require_list(payload: dict, name: str, minimum: int = 1) -> list:
     value = payload.get(name)
     if not isinstance(value, list) or len(value) < minimum:
-        raise PayloadError(name, f"needs a list of at least {minimum}")
+        raise PayloadError(name, N_("needs a list of at least %(n)d"), n=minimum)
     return value
 
 
@@ -77,22 +87,22 @@ def text_of(value: Any, where: str, *, allow_empty: bool = False) -> str:
     if value is None:
         value = ""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise PayloadError(where, "must be text")
+        raise PayloadError(where, N_("must be text"))
     text = str(value).strip()
     if not text and not allow_empty:
-        raise PayloadError(where, "must not be empty")
+        raise PayloadError(where, N_("must not be empty"))
     return text
 
 
 def fraction_of(value: Any, where: str, low: float = -1.0, high: float = 1.0) -> float:
     if isinstance(value, bool):
-        raise PayloadError(where, "must be a number")
+        raise PayloadError(where, N_("must be a number"))
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise PayloadError(where, f"“{value}” is not a number") from None
+        raise PayloadError(where, N_("“%(value)s” is not a number"), value=value) from None
     if math.isnan(number) or not low <= number <= high:
-        raise PayloadError(where, f"must be between {low:g} and {high:g}")
+        raise PayloadError(where, N_("must be between %(low)s and %(high)s"), low=f"{low:g}", high=f"{high:g}")
     return round(number, 7)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.bank.types.base import (
+    N_,
     Grade,
     PayloadError,
     QuestionType,
@@ -31,13 +32,13 @@ class CaseAnalysis(QuestionType):
         rubric = []
         rows = payload.get("rubric") or [{"criterion": DEFAULT_CRITERION, "points": DEFAULT_POINTS}]
         if not isinstance(rows, list):
-            raise PayloadError("rubric", "needs a list of criteria with points")
+            raise PayloadError("rubric", N_("needs a list of criteria with points"))
         for i, row in enumerate(rows):
             if not isinstance(row, dict):
-                raise PayloadError(f"rubric[{i}]", "must be a mapping with criterion and points")
+                raise PayloadError(f"rubric[{i}]", N_("must be a mapping with criterion and points"))
             points = row.get("points")
             if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
-                raise PayloadError(f"rubric[{i}].points", "must be a positive number")
+                raise PayloadError(f"rubric[{i}].points", N_("must be a positive number"))
             rubric.append({"criterion": text_of(row.get("criterion"), f"rubric[{i}].criterion"),
                            "points": float(points)})
         key_points = [text_of(p, f"key_points[{i}]") for i, p in enumerate(payload.get("key_points") or [])]
@@ -57,11 +58,11 @@ class CaseAnalysis(QuestionType):
     def grade_by_rubric(self, payload: dict, awarded: list[float]) -> Grade:
         rubric = payload["rubric"]
         if len(awarded) != len(rubric):
-            raise PayloadError("awarded", f"needs {len(rubric)} scores, one per criterion")
+            raise PayloadError("awarded", N_("needs %(n)d scores, one per criterion"), n=len(rubric))
         total = 0.0
         for i, (row, points) in enumerate(zip(rubric, awarded, strict=True)):
             if not 0 <= points <= row["points"]:
-                raise PayloadError(f"awarded[{i}]", f"must be between 0 and {row['points']:g}")
+                raise PayloadError(f"awarded[{i}]", N_("must be between %(low)s and %(high)s"), low="0", high=f"{row['points']:g}")
             total += points
         return Grade(total, self.max_score(payload))
 

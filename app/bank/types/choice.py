@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.bank.types.base import (
+    N_,
     Grade,
     PayloadError,
     QuestionType,
@@ -29,7 +30,7 @@ def _options(payload: dict) -> list[dict]:
     options = []
     for i, option in enumerate(require_list(payload, "options", 2)):
         if not isinstance(option, dict):
-            raise PayloadError(f"options[{i}]", "must be a mapping with text and fraction")
+            raise PayloadError(f"options[{i}]", N_("must be a mapping with text and fraction"))
         options.append({
             "text": text_of(option.get("text"), f"options[{i}].text"),
             "fraction": fraction_of(option.get("fraction", 0), f"options[{i}].fraction"),
@@ -37,7 +38,7 @@ def _options(payload: dict) -> list[dict]:
         })
     texts = [o["text"] for o in options]
     if len(set(texts)) != len(texts):
-        raise PayloadError("options", "two options have the same text")
+        raise PayloadError("options", N_("two options have the same text"))
     return options
 
 
@@ -53,7 +54,7 @@ class SingleChoice(QuestionType):
         options = _options(payload)
         best = [o for o in options if o["fraction"] == 1]
         if len(best) != 1:
-            raise PayloadError("options", "exactly one option must have fraction 1")
+            raise PayloadError("options", N_("exactly one option must have fraction 1"))
         return {"options": options, "shuffle": bool(payload.get("shuffle", True))}
 
     def render_context(self, payload: dict) -> dict:
@@ -79,10 +80,10 @@ class MultipleChoice(QuestionType):
         options = _options(payload)
         positive = sum(o["fraction"] for o in options if o["fraction"] > 0)
         if abs(positive - 1) > 0.001:
-            raise PayloadError("options", f"the positive fractions must add up to 1 (they add up to {positive:g})")
+            raise PayloadError("options", N_("the positive fractions must add up to 1 (they add up to %(sum)s)"), sum=f"{positive:g}")
         grading = payload.get("grading", "partial")
         if grading not in ("partial", "all_or_nothing"):
-            raise PayloadError("grading", "must be partial or all_or_nothing")
+            raise PayloadError("grading", N_("must be partial or all_or_nothing"))
         return {"options": options, "grading": grading, "shuffle": bool(payload.get("shuffle", True))}
 
     def render_context(self, payload: dict) -> dict:

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from app.bank.types.base import (
+    N_,
     Grade,
     PayloadError,
     QuestionType,
@@ -37,14 +38,14 @@ class FillBlank(QuestionType):
         answers = []
         for i, answer in enumerate(require_list(payload, "answers")):
             if not isinstance(answer, dict):
-                raise PayloadError(f"answers[{i}]", "must be a mapping with text and fraction")
+                raise PayloadError(f"answers[{i}]", N_("must be a mapping with text and fraction"))
             answers.append({
                 "text": text_of(answer.get("text"), f"answers[{i}].text"),
                 "fraction": fraction_of(answer.get("fraction", 1), f"answers[{i}].fraction", 0.0, 1.0),
                 "feedback": text_of(answer.get("feedback"), f"answers[{i}].feedback", allow_empty=True),
             })
         if not any(a["fraction"] == 1 for a in answers):
-            raise PayloadError("answers", "at least one answer must have fraction 1")
+            raise PayloadError("answers", N_("at least one answer must have fraction 1"))
         return {"answers": answers, "case_sensitive": bool(payload.get("case_sensitive", False))}
 
     def render_context(self, payload: dict) -> dict:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.bank.types.base import Grade, PayloadError, QuestionType, as_index, require_dict, require_list, text_of
+from app.bank.types.base import N_, Grade, PayloadError, QuestionType, as_index, require_dict, require_list, text_of
 
 
 class Matching(QuestionType):
@@ -19,13 +19,13 @@ class Matching(QuestionType):
         pairs = []
         for i, pair in enumerate(require_list(payload, "pairs", 2)):
             if not isinstance(pair, dict):
-                raise PayloadError(f"pairs[{i}]", "must be a mapping with left and right")
+                raise PayloadError(f"pairs[{i}]", N_("must be a mapping with left and right"))
             pairs.append({"left": text_of(pair.get("left"), f"pairs[{i}].left"),
                           "right": text_of(pair.get("right"), f"pairs[{i}].right")})
         for side in ("left", "right"):
             values = [p[side] for p in pairs]
             if len(set(values)) != len(values):
-                raise PayloadError("pairs", f"two pairs have the same {side} text")
+                raise PayloadError("pairs", N_("two pairs have the same left text") if side == "left" else N_("two pairs have the same right text"))
         return {"pairs": pairs}
 
     def render_context(self, payload: dict) -> dict:

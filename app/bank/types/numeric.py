@@ -12,6 +12,7 @@ import unicodedata
 from typing import Any
 
 from app.bank.types.base import (
+    N_,
     Grade,
     PayloadError,
     QuestionType,
@@ -41,7 +42,7 @@ def parse_number(value: Any) -> float | None:
 def _number(value: Any, where: str) -> float:
     number = parse_number(value) if not isinstance(value, str) or value.strip() else None
     if number is None:
-        raise PayloadError(where, f"“{value}” is not a number")
+        raise PayloadError(where, N_("“%(value)s” is not a number"), value=value)
     return number
 
 
@@ -53,10 +54,10 @@ class Numeric(QuestionType):
         answers = []
         for i, answer in enumerate(require_list(payload, "answers")):
             if not isinstance(answer, dict):
-                raise PayloadError(f"answers[{i}]", "must be a mapping with value and tolerance")
+                raise PayloadError(f"answers[{i}]", N_("must be a mapping with value and tolerance"))
             tolerance = _number(answer.get("tolerance", 0), f"answers[{i}].tolerance")
             if tolerance < 0:
-                raise PayloadError(f"answers[{i}].tolerance", "must not be negative")
+                raise PayloadError(f"answers[{i}].tolerance", N_("must not be negative"))
             answers.append({
                 "value": _number(answer.get("value"), f"answers[{i}].value"),
                 "tolerance": tolerance,
@@ -64,7 +65,7 @@ class Numeric(QuestionType):
                 "feedback": text_of(answer.get("feedback"), f"answers[{i}].feedback", allow_empty=True),
             })
         if not any(a["fraction"] == 1 for a in answers):
-            raise PayloadError("answers", "at least one answer must have fraction 1")
+            raise PayloadError("answers", N_("at least one answer must have fraction 1"))
         return {"answers": answers, "unit": text_of(payload.get("unit"), "unit", allow_empty=True)}
 
     def render_context(self, payload: dict) -> dict:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Any
 
-from app.bank.types.base import Grade, PayloadError, QuestionType, as_index, require_dict, require_list, text_of
+from app.bank.types.base import N_, Grade, PayloadError, QuestionType, as_index, require_dict, require_list, text_of
 
 
 def longest_increasing_run(sequence: list[int]) -> int:
@@ -33,7 +33,7 @@ class Ordering(QuestionType):
         payload = require_dict(payload)
         items = [text_of(item, f"items[{i}]") for i, item in enumerate(require_list(payload, "items", 2))]
         if len(set(items)) != len(items):
-            raise PayloadError("items", "two items have the same text")
+            raise PayloadError("items", N_("two items have the same text"))
         return {"items": items}
 
     def render_context(self, payload: dict) -> dict:

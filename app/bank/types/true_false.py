@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.bank.types.base import Grade, PayloadError, QuestionType, require_dict, text_of
+from app.bank.types.base import N_, Grade, PayloadError, QuestionType, require_dict, text_of
 
 TRUE_WORDS = {"true", "t", "1", "yes", "对", "正确", "是"}
 FALSE_WORDS = {"false", "f", "0", "no", "错", "错误", "否"}
@@ -27,7 +27,7 @@ class TrueFalse(QuestionType):
     def validate(self, payload: Any) -> dict:
         payload = require_dict(payload)
         if not isinstance(payload.get("correct"), bool):
-            raise PayloadError("correct", "must be true or false")
+            raise PayloadError("correct", N_("must be true or false"))
         return {
             "correct": payload["correct"],
             "feedback_true": text_of(payload.get("feedback_true"), "feedback_true", allow_empty=True),

@@ -23,8 +23,13 @@ def register_cli(app: Flask) -> None:
         if if_empty and db.session.scalar(select(func.count(User.id))):
             click.echo("Database already has users; demo data not loaded.")
             return
+        from app.demo import seed_quiz_history
+
         result = seed_demo()
         click.echo(f"Demo data: {result.created_users} users and {result.created_teams} teams created.")
+        attempts = seed_quiz_history()
+        click.echo(f"Quiz history: {attempts} attempts created"
+                   + ("" if attempts else " (none: run `flask --app app content sync` first, or they exist)") + ".")
         click.echo(f"Demo log-ins (password '{DEMO_PASSWORD}'):")
         for number, name, role in result.logins:
             click.echo(f"  {number:<8} {name:<6} {role}")

@@ -116,3 +116,108 @@ def seed_demo(today: date | None = None) -> SeedResult:
     logins = [(n, name, role.value) for n, name, role, _ in STAFF]
     logins += [("KF1003", "黄诗涵", "agent"), ("KF1001", "林晓雯", "agent (onboarding)")]
     return SeedResult(created_users, created_teams, logins)
+
+
+# --- quiz history ----------------------------------------------------------------
+
+# How often each demo agent answers right: some strong, some weak, some improving.
+SKILL = {"KF1003": 0.72, "KF1004": 0.8, "KF1005": 0.88, "KF1006": 0.55, "KF1007": 0.95, "KF1008": 0.85,
+         "KF1009": 0.62, "KF2002": 0.7, "KF2003": 0.84, "KF2004": 0.93, "KF2005": 0.5, "KF2006": 0.66,
+         "KF2007": 0.86, "KF2009": 0.74, "KF3001": 0.82, "KF3002": 0.94, "KF3003": 0.58, "KF3004": 0.69,
+         "KF3005": 0.9, "KF3007": 0.77, "KF3008": 0.91, "KF1002": 0.6, "KF2008": 0.65}
+CASE_ANSWER = ("先向客户致歉并表示理解，确认订单和诉求；说明目前能做的处理和原因，给出明确的下一步与时间，"
+               "需要其他部门处理的提交工单并记录，约定回访时间，最后确认客户是否还有其他问题。")
+
+
+def _answer(slot, rng, skill):
+    """A plausible answer: right with probability `skill`, else a wrong one."""
+    payload, kind = slot.question_version.payload, slot.question_version.type_key
+    right = rng.random() < skill
+    if kind == "single_choice":
+        options = payload["options"]
+        good = [i for i, o in enumerate(options) if o["fraction"] == 1]
+        bad = [i for i, o in enumerate(options) if o["fraction"] < 1] or good
+        return rng.choice(good if right else bad)
+    if kind == "multiple_choice":
+        good = [i for i, o in enumerate(payload["options"]) if o["fraction"] > 0]
+        return good if right else good[:-1] or [0]
+    if kind == "true_false":
+        return payload["correct"] if right else not payload["correct"]
+    if kind == "fill_blank":
+        return payload["answers"][0]["text"] if right else "不确定"
+    if kind == "numeric":
+        return str(payload["answers"][0]["value"] + (0 if right else 7))
+    if kind in ("ordering", "matching"):
+        size = len(payload["items"] if kind == "ordering" else payload["pairs"])
+        order = list(range(size))
+        if not right:
+            rng.shuffle(order)
+        return order
+    return CASE_ANSWER if right else "先安抚客户，再看情况处理。"
+
+
+def seed_quiz_history(today: date | None = None) -> int:
+    """Several months of attempts for every demo agent without any: monthly
+    quizzes (some failed and retaken), the onboarding certification for
+    people already live, one new hire who failed once, and a few case-exam
+    answers waiting for a trainer. Returns the number of attempts made."""
+    import random
+
+    from app.quiz.models import Assignment, Attempt, Quiz
+    from app.quiz.services import finalise, may_take, save_response, start_attempt
+
+    today = today or date.today()
+    quizzes = {q.slug: q for q in db.session.scalars(select(Quiz).where(Quiz.status == "active"))}
+    if "onboarding-certification" not in quizzes:
+        return 0
+    monthly = sorted(slug for slug in quizzes if slug.startswith("monthly-"))
+    made = 0
+    for number, skill in SKILL.items():
+        user = db.session.scalar(select(User).where(User.employee_no == number))
+        if user is None or db.session.scalar(select(Attempt.id).where(Attempt.user_id == user.id).limit(1)):
+            continue
+        rng = random.Random(f"demo:{number}")
+
+        def take(quiz, when, level):
+            if not may_take(user, quiz):
+                db.session.add(Assignment(quiz_id=quiz.id, user_id=user.id))
+                db.session.commit()
+            attempt = start_attempt(user, quiz, now=when)
+            for slot in attempt.slots:
+                save_response(attempt, slot.position, _answer(slot, rng, level), seq=1,
+                              now=when + timedelta(seconds=40 * (slot.position + 1)))
+            finalise(attempt, "agent", when + timedelta(minutes=15))
+            return attempt
+
+        if user.tier == Tier.ONBOARDING:
+            take(quizzes["onboarding-certification"], _at(today - timedelta(days=6)), 0.45)
+            made += 1
+            continue
+        cleared = user.cleared_for_live_at or _at(today - timedelta(days=200))
+        # The onboarding certification happened when the person went live; keep
+        # the original clearance date.
+        kept = user.cleared_for_live_at
+        certification = take(quizzes["onboarding-certification"], cleared - timedelta(days=2), max(skill, 0.85))
+        made += 1
+        if not certification.passed:
+            take(quizzes["onboarding-certification"], cleared - timedelta(days=1), 0.97)
+            made += 1
+        user.cleared_for_live_at = kept
+        for months_ago in range(4, 0, -1):
+            when = _at(today - timedelta(days=30 * months_ago))
+            level = min(0.97, skill + (0.04 * (4 - months_ago) if number in ("KF1006", "KF2005") else 0))
+            slug = monthly[(months_ago + len(number)) % len(monthly)]
+            attempt = take(quizzes[slug], when, level)
+            made += 1
+            if not attempt.passed and (attempt.quiz.attempts_allowed or 2) > 1:
+                take(quizzes[slug], when + timedelta(days=2), min(0.97, level + 0.15))
+                made += 1
+        if "quarterly-case-exam" in quizzes and number in ("KF1003", "KF2002", "KF3001", "KF3004"):
+            take(quizzes["quarterly-case-exam"], _at(today - timedelta(days=3)), skill)
+            made += 1
+    db.session.commit()
+    return made
+
+
+def _at(day: date) -> datetime:
+    return datetime.combine(day, time(10, 0), tzinfo=UTC)

@@ -74,3 +74,20 @@ def test_users_import_cli_reports_bad_files(runner, tmp_path):
     empty.write_bytes(b"")
     result = runner.invoke(args=["users", "import", str(empty)])
     assert result.exit_code == 1
+
+
+def test_seed_demo_builds_quiz_history_once(runner):
+    from app.quiz.models import Attempt
+
+    assert runner.invoke(args=["content", "sync"]).exit_code == 0
+    first = runner.invoke(args=["seed-demo"])
+    assert first.exit_code == 0, first.output
+    attempts = db.session.scalar(select(func.count(Attempt.id)))
+    assert attempts > 80
+    statuses = set(db.session.scalars(select(Attempt.status)))
+    assert statuses == {"graded", "submitted"}  # some case answers wait for a trainer
+    assert db.session.scalar(select(func.count(Attempt.id)).where(Attempt.passed.is_(False))) > 0
+    runner.invoke(args=["seed-demo"])
+    assert db.session.scalar(select(func.count(Attempt.id))) == attempts
+    new_hire = db.session.scalar(select(User).where(User.employee_no == "KF1001"))
+    assert db.session.scalar(select(func.count(Attempt.id)).where(Attempt.user_id == new_hire.id)) == 0

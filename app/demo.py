@@ -163,8 +163,7 @@ def seed_quiz_history(today: date | None = None) -> int:
     answers waiting for a trainer. Returns the number of attempts made."""
     import random
 
-    from app.quiz.models import Assignment, Attempt, Quiz
-    from app.quiz.services import finalise, may_take, save_response, start_attempt
+    from app.quiz.models import Attempt, Quiz
 
     today = today or date.today()
     quizzes = {q.slug: q for q in db.session.scalars(select(Quiz).where(Quiz.status == "active"))}
@@ -178,16 +177,8 @@ def seed_quiz_history(today: date | None = None) -> int:
             continue
         rng = random.Random(f"demo:{number}")
 
-        def take(quiz, when, level):
-            if not may_take(user, quiz):
-                db.session.add(Assignment(quiz_id=quiz.id, user_id=user.id))
-                db.session.commit()
-            attempt = start_attempt(user, quiz, now=when)
-            for slot in attempt.slots:
-                save_response(attempt, slot.position, _answer(slot, rng, level), seq=1,
-                              now=when + timedelta(seconds=40 * (slot.position + 1)))
-            finalise(attempt, "agent", when + timedelta(minutes=15))
-            return attempt
+        def take(quiz, when, level, user=user, rng=rng):
+            return _take(user, quiz, when, level, rng)
 
         if user.tier == Tier.ONBOARDING:
             take(quizzes["onboarding-certification"], _at(today - timedelta(days=6)), 0.45)
@@ -217,6 +208,22 @@ def seed_quiz_history(today: date | None = None) -> int:
             made += 1
     db.session.commit()
     return made
+
+
+def _take(user, quiz, when: datetime, level: float, rng):
+    """One finished attempt as the agent would have made it at `when`."""
+    from app.quiz.models import Assignment
+    from app.quiz.services import finalise, may_take, save_response, start_attempt
+
+    if not may_take(user, quiz):
+        db.session.add(Assignment(quiz_id=quiz.id, user_id=user.id))
+        db.session.commit()
+    attempt = start_attempt(user, quiz, now=when)
+    for slot in attempt.slots:
+        save_response(attempt, slot.position, _answer(slot, rng, level), seq=1,
+                      now=when + timedelta(seconds=40 * (slot.position + 1)))
+    finalise(attempt, "agent", when + timedelta(minutes=15))
+    return attempt
 
 
 def _at(day: date) -> datetime:

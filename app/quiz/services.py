@@ -68,12 +68,14 @@ def user_attempts(user: User, quiz: Quiz) -> list[Attempt]:
 
 # --- starting ----------------------------------------------------------------
 
-def _candidates() -> list[Candidate]:
-    rows = db.session.execute(
-        select(Question, QuestionVersion)
-        .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
-        .where(Question.status == QuestionStatus.ACTIVE.value)
-    ).all()
+def _candidates(sections: list[Section]) -> list[Candidate]:
+    """Active questions a draw may use; only the fixed ones when nothing is drawn."""
+    query = (select(Question, QuestionVersion)
+             .join(QuestionVersion, Question.current_version_id == QuestionVersion.id)
+             .where(Question.status == QuestionStatus.ACTIVE.value))
+    if all(s.rule is None for s in sections):
+        query = query.where(Question.uid.in_([uid for s in sections for uid in s.fixed]))
+    rows = db.session.execute(query).all()
     return [Candidate(uid=q.uid, version_id=v.id, area=q.area, category=q.category, tags=tuple(q.tags or ()),
                       type_key=v.type_key, competency=q.competency, difficulty=q.difficulty) for q, v in rows]
 
@@ -131,7 +133,8 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
         raise DomainError(_("You have used all %(n)d attempts.", n=quiz.attempts_allowed))
     seed = secrets.token_hex(8)
     try:
-        drawn = draw_attempt(_sections(quiz), _candidates(), _seen_uids(user, quiz), seed,
+        sections = _sections(quiz)
+        drawn = draw_attempt(sections, _candidates(sections), _seen_uids(user, quiz), seed,
                              shuffle=quiz.shuffle_questions)
     except DrawError as error:
         raise DomainError(_("The quiz cannot be started: %(why)s", why=str(error))) from error

@@ -10,7 +10,7 @@ from app.quiz.services import start_attempt
 def test_shipped_quizzes_sync_and_draw(runner, make_user):
     result = runner.invoke(args=["content", "sync"])
     assert result.exit_code == 0, result.output
-    assert "quizzes: added 9" in result.output
+    assert "quizzes: added 10" in result.output
     assert "quizzes: added 0, updated 0, retired 0" in runner.invoke(args=["content", "sync"]).output
 
     onboarding = db.session.scalar(select(Quiz).where(Quiz.slug == "onboarding-certification"))

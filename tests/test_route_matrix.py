@@ -56,6 +56,7 @@ ACCESS: dict[str, frozenset | str] = {
     "bank.edit": AUTHORS,
     "bank.retire": AUTHORS,
     "bank.similar": AUTHORS,
+    "bank.regrade": AUTHORS,
     "bank.restore": AUTHORS,
     "bank.import_view": AUTHORS,
     "bank.import_commit": AUTHORS,

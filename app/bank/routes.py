@@ -85,9 +85,25 @@ def _question_or_404(question_id: int) -> Question:
 @bp.route("/questions/<int:question_id>")
 @authors_only
 def question(question_id):
+    from app.quiz.services import regradable_slots
+
     question = _question_or_404(question_id)
+    regradable = len({s.attempt_id for s in regradable_slots(question)})
     return render_template("bank/question.html", question=question, version=question.current_version,
-                           type_labels=TYPE_LABELS, action_form=EmptyForm())
+                           type_labels=TYPE_LABELS, action_form=EmptyForm(), regradable=regradable)
+
+
+@bp.route("/questions/<int:question_id>/regrade", methods=["POST"])
+@authors_only
+def regrade(question_id):
+    from app.quiz.services import regrade_question
+
+    question = _question_or_404(question_id)
+    if EmptyForm().validate_on_submit():
+        count = regrade_question(current_user, question)
+        flash(_("%(n)d attempts were regraded with version %(v)d.", n=count, v=question.current_version.version),
+              "success")
+    return redirect(url_for("bank.question", question_id=question.id))
 
 
 def _version_dict(version: QuestionVersion) -> dict:

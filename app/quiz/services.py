@@ -375,3 +375,49 @@ def assign_quiz(actor: User, quiz: Quiz, people, team_ids, tiers, due_on) -> int
                   "due_on": due_on.isoformat() if due_on else None})
     db.session.commit()
     return created
+
+
+# --- regrading after a corrected question ---------------------------------------------
+
+def _compatible(old: QuestionVersion, new: QuestionVersion) -> bool:
+    """The new version can stand in for the old one in saved answers: same
+    type and the same number of options, items or pairs."""
+    if old.type_key != new.type_key or new.type_key == "case_analysis":
+        return False
+    return all(len(old.payload.get(key, [])) == len(new.payload.get(key, []))
+               for key in ("options", "items", "pairs"))
+
+
+def regradable_slots(question: Question) -> list[AttemptSlot]:
+    current = question.current_version
+    older = [v for v in question.versions if v.id != current.id and _compatible(v, current)]
+    if not older:
+        return []
+    return list(db.session.scalars(
+        select(AttemptSlot).join(Attempt)
+        .where(AttemptSlot.question_version_id.in_([v.id for v in older]),
+               Attempt.status != AttemptStatus.IN_PROGRESS.value)
+    ))
+
+
+def regrade_question(actor: User, question: Question) -> int:
+    """Grade finished answers that used an older compatible version again with
+    the current one; one audit row per attempt with its score before and after."""
+    slots = regradable_slots(question)
+    by_attempt: dict[int, list[AttemptSlot]] = {}
+    for slot in slots:
+        by_attempt.setdefault(slot.attempt_id, []).append(slot)
+    for attempt_slots in by_attempt.values():
+        attempt = attempt_slots[0].attempt
+        before = {"score": attempt.score, "percent": attempt.percent, "passed": attempt.passed,
+                  "versions": sorted({s.question_version_id for s in attempt_slots})}
+        for slot in attempt_slots:
+            slot.question_version = question.current_version
+            _grade_slot(slot)
+        _total(attempt)
+        _after_grading(attempt)
+        record_audit(actor, "attempt.regraded", "attempt", attempt.id, before,
+                     {"score": attempt.score, "percent": attempt.percent, "passed": attempt.passed,
+                      "version": question.current_version.id})
+    db.session.commit()
+    return len(by_attempt)

@@ -241,3 +241,34 @@ def test_my_training_and_certificate(client, login_as, make_quiz):
     client.post_form(f"/quizzes/attempts/{attempt.id}/submit")
     certificate = client.get(f"/quizzes/attempts/{attempt.id}/certificate")
     assert certificate.status_code == 200 and agent.name in certificate.get_data(as_text=True)
+
+
+def test_regrade_after_a_corrected_key(client, login_as, make_user, make_quiz):
+    from app.bank.models import Question
+    from app.bank.services import QuestionData, save_question
+
+    agent = make_user()
+    quiz = make_quiz(n_questions=2, assign_to=agent, pass_mark=100)
+    attempt = start_attempt(agent, quiz)
+    wrong = {s.position: next(i for i, o in enumerate(s.question_version.payload["options"]) if o["fraction"] == 0)
+             for s in attempt.slots}
+    for position, answer in wrong.items():
+        save_response(attempt, position, answer, seq=1)
+    finalise(attempt, "agent")
+    assert attempt.percent == 0
+    trainer = login_as("trainer")
+    first = attempt.slots[0].question_version
+    question = db.session.get(Question, first.question_id)
+    corrected = [{**o, "fraction": 1 - o["fraction"]} for o in first.payload["options"]]  # the key was wrong
+    save_question(trainer, question, QuestionData(
+        type_key="single_choice", category=question.category, tags=question.tags, competency=question.competency,
+        difficulty=question.difficulty, title="", stem=first.stem, stem_format="plain", explanation=first.explanation,
+        payload={"options": corrected}))
+    page = client.get(f"/bank/questions/{question.id}").get_data(as_text=True)
+    assert 'data-testid="regrade"' in page
+    client.post_form(f"/bank/questions/{question.id}/regrade")
+    attempt = db.session.get(Attempt, attempt.id)
+    assert attempt.percent == 50.0 and attempt.slots[0].question_version_id == question.current_version_id
+    audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "attempt.regraded"))
+    assert audit.before["percent"] == 0 and audit.after["percent"] == 50.0 and audit.actor_id == trainer.id
+    assert 'data-testid="regrade"' not in client.get(f"/bank/questions/{question.id}").get_data(as_text=True)

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from app.auth.models import Role
 from app.auth.permissions import STAFF_ROLES, get_visible_team_or_404, get_visible_user_or_404, role_required
 from app.dashboard import bp
-from app.dashboard.services import people_counts, recent_audit, team_members, team_summaries
+from app.dashboard.services import onboarding_pipeline, people_counts, recent_audit, team_members, team_summaries
 
 
 @bp.route("/")
@@ -29,7 +29,9 @@ def teams():
 @role_required(*STAFF_ROLES)
 def team(team_id):
     team = get_visible_team_or_404(current_user, team_id)
-    return render_template("dashboard/team.html", team=team, members=team_members(team))
+    members = team_members(team)
+    return render_template("dashboard/team.html", team=team, members=members,
+                           pipeline=onboarding_pipeline(members))
 
 
 @bp.route("/people/<int:user_id>")

@@ -60,3 +60,31 @@ def people_counts() -> dict[str, int]:
 
 def recent_audit(limit: int = 8) -> list[AuditLog]:
     return list(db.session.scalars(select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)))
+
+
+@dataclass(frozen=True)
+class PipelineRow:
+    person: User
+    attempts: int
+    best: float | None
+    last_at: object
+    cleared_at: object
+
+
+def onboarding_pipeline(members: list[User]) -> list[PipelineRow]:
+    """New hires (not yet cleared) and their onboarding certification attempts."""
+    from app.quiz.models import Attempt, AttemptStatus, Quiz, QuizKind
+
+    people = [m for m in members if m.role == Role.AGENT and m.is_active and m.cleared_for_live_at is None]
+    if not people:
+        return []
+    rows = db.session.execute(
+        select(Attempt.user_id, func.count(Attempt.id),
+               func.max(Attempt.percent).filter(Attempt.status == AttemptStatus.GRADED.value),
+               func.max(Attempt.started_at))
+        .join(Quiz, Quiz.id == Attempt.quiz_id)
+        .where(Quiz.kind == QuizKind.ONBOARDING.value, Attempt.user_id.in_([p.id for p in people]))
+        .group_by(Attempt.user_id)
+    ).all()
+    found = {user_id: (n, best, last) for user_id, n, best, last in rows}
+    return [PipelineRow(p, *found.get(p.id, (0, None, None)), cleared_at=p.cleared_for_live_at) for p in people]

@@ -56,3 +56,15 @@ def test_agent_sees_only_themself(client, login_as, make_user, make_team):
     assert client.get(f"/people/{colleague.id}").status_code == 404
     assert client.get(f"/teams/{team.id}").status_code == 403
     assert client.get("/admin/users").status_code == 403
+
+
+def test_team_page_shows_the_onboarding_pipeline(client, login_as, make_user, make_team):
+    from datetime import UTC, datetime
+
+    team = make_team()
+    login_as("manager", team=team)
+    new_hire = make_user(team=team, tier="onboarding", name="新同事甲")
+    make_user(team=team, tier="in_service", name="老同事乙", cleared_for_live_at=datetime(2025, 1, 1, tzinfo=UTC))
+    page = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    pipeline = page.split('data-testid="pipeline"')[1].split("</table>")[0]
+    assert new_hire.name in pipeline and "老同事乙" not in pipeline

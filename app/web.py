@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
@@ -29,18 +31,22 @@ def wants_partial() -> bool:
 
 def nav_items(user) -> list[tuple[str, str]]:
     """(endpoint, label) pairs for the signed-in user's role."""
-    from flask_babel import gettext as _
-
     if not user.is_authenticated:
         return []
+    return _nav_for(user.role, str(get_locale()))
+
+
+@lru_cache(maxsize=64)
+def _nav_for(role: str, locale: str) -> list[tuple[str, str]]:
+    """Built once per role and language: pages render it on every request."""
+    from flask_babel import gettext as _
+
     items = [("dashboard.home", _("Home")), ("quiz.my_training", _("My training"))]
-    if user.role in ("manager", "trainer", "admin"):
-        items.append(("dashboard.teams", _("Teams")))
-    if user.role in ("manager", "trainer", "admin"):
-        items.append(("quiz.manage", _("Quizzes")))
-    if user.role in ("trainer", "admin"):
+    if role in ("manager", "trainer", "admin"):
+        items += [("dashboard.teams", _("Teams")), ("quiz.manage", _("Quizzes"))]
+    if role in ("trainer", "admin"):
         items.append(("bank.index", _("Question bank")))
-    if user.role == "admin":
+    if role == "admin":
         items += [
             ("admin.users", _("Users")),
             ("admin.teams", _("Manage teams")),
@@ -94,7 +100,8 @@ def register_web_hooks(app: Flask) -> None:
     @app.context_processor
     def template_helpers():
         return {
-            "nav_items": nav_items(current_user),
+            # A callable: partials never pay for the navigation they do not show.
+            "nav_items": lambda: nav_items(current_user),
             "current_locale": "zh_CN" if get_locale().language == "zh" else "en",
             "languages": app.config["LANGUAGES"],
             "competency_label": competency_label,

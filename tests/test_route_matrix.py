@@ -78,6 +78,7 @@ ACCESS: dict[str, frozenset | str] = {
     "quiz.inspect": STAFF,           # scoped; a running attempt is 404 for everyone
     "quiz.analysis": AUTHORS,
     "quiz.grading": AUTHORS,
+    "quiz.edit_quiz": AUTHORS,
     "quiz.grade": AUTHORS,
     "api.me": EVERYONE,
     "api.users": EVERYONE,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import secrets
+from types import SimpleNamespace
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -80,9 +81,10 @@ def _candidates(sections: list[Section]) -> list[Candidate]:
                       type_key=v.type_key, competency=q.competency, difficulty=q.difficulty) for q, v in rows]
 
 
-def _sections(quiz: Quiz) -> list[Section]:
+def _sections(rows) -> list[Section]:
+    """Draw sections from QuizSection rows (or anything with mark, fixed_uids, rule)."""
     sections = []
-    for s in quiz.sections:
+    for s in rows:
         rule = None
         if s.rule:
             r = s.rule
@@ -133,7 +135,7 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
         raise DomainError(_("You have used all %(n)d attempts.", n=quiz.attempts_allowed))
     seed = secrets.token_hex(8)
     try:
-        sections = _sections(quiz)
+        sections = _sections(quiz.sections)
         drawn = draw_attempt(sections, _candidates(sections), _seen_uids(user, quiz), seed,
                              shuffle=quiz.shuffle_questions)
     except DrawError as error:
@@ -421,3 +423,56 @@ def regrade_question(actor: User, question: Question) -> int:
                       "version": question.current_version.id})
     db.session.commit()
     return len(by_attempt)
+
+
+# --- quizzes edited in the browser ----------------------------------------------
+
+@dataclass
+class QuizData:
+    slug: str
+    title: str
+    description: str
+    kind: str
+    questions_per_page: int
+    navigation: str
+    shuffle_questions: bool
+    shuffle_options: bool
+    time_limit_minutes: int | None
+    open_at: datetime | None
+    close_at: datetime | None
+    attempts_allowed: int | None
+    grading_method: str
+    pass_mark: float | None
+    review: dict
+    sections: list[dict]      # {"title", "mark", "fixed_uids", "rule"}
+
+
+def save_quiz(actor: User, quiz: Quiz | None, data: QuizData) -> Quiz:
+    """Create or update a browser quiz; checks that every section can be drawn."""
+    from app.quiz.models import QuizSection
+
+    clash = db.session.scalar(select(Quiz).where(Quiz.slug == data.slug))
+    if clash is not None and (quiz is None or clash.id != quiz.id):
+        raise DomainError(_("The ID %(slug)s is already used by another quiz.", slug=data.slug), field="slug")
+    if data.open_at and data.close_at and data.close_at <= data.open_at:
+        raise DomainError(_("The quiz must close after it opens."), field="close_at")
+    try:
+        built = _sections([SimpleNamespace(**s) for s in data.sections])
+        draw_attempt(built, _candidates(built), set(), "check")
+    except DrawError as error:
+        raise DomainError(_("The sections cannot be drawn: %(why)s", why=str(error)), field="sections") from error
+    before = None
+    if quiz is None:
+        quiz = Quiz(source="browser")
+        db.session.add(quiz)
+    else:
+        before = {"title": quiz.title, "pass_mark": quiz.pass_mark, "sections": len(quiz.sections)}
+    for key, value in vars(data).items():
+        if key != "sections":
+            setattr(quiz, key, value)
+    quiz.sections = [QuizSection(position=i, **s) for i, s in enumerate(data.sections)]
+    db.session.flush()
+    record_audit(actor, "quiz.saved", "quiz", quiz.id, before,
+                 {"title": quiz.title, "pass_mark": quiz.pass_mark, "sections": len(data.sections)})
+    db.session.commit()
+    return quiz

@@ -3,9 +3,10 @@ manual grading queue, assignments and item analysis."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
+from zoneinfo import ZoneInfo
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -15,9 +16,10 @@ from app.auth.permissions import STAFF_ROLES, role_required, visible_teams, visi
 from app.bank.i18n import translate
 from app.bank.models import TYPE_LABELS
 from app.bank.types import PayloadError
+from app.errors import DomainError
 from app.extensions import db
 from app.quiz import bp
-from app.quiz.forms import AssignForm, GradeForm
+from app.quiz.forms import AssignForm, GradeForm, QuizForm
 from app.quiz.models import Attempt, AttemptSlot, AttemptStatus, Quiz
 from app.quiz.reporting import (
     grading_queue,
@@ -27,7 +29,7 @@ from app.quiz.reporting import (
     results_for,
     results_xlsx,
 )
-from app.quiz.services import assign_quiz, grade_by_hand
+from app.quiz.services import QuizData, assign_quiz, grade_by_hand, save_quiz
 from app.quiz.stats import analyse
 
 staff_only = role_required(*STAFF_ROLES)
@@ -146,3 +148,89 @@ def inspect(attempt_id):
                      for s in attempt.slots]
     return render_template("quiz/review.html", attempt=attempt, quiz=attempt.quiz, view=view,
                            type_labels=TYPE_LABELS, staff=True)
+
+
+def _local_to_utc(value):
+    if value is None:
+        return None
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.replace(tzinfo=zone).astimezone(UTC)
+
+
+def _utc_to_local(value):
+    if value is None:
+        return None
+    return value.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).replace(tzinfo=None)
+
+
+def _split(text: str) -> list[str]:
+    return [p.strip() for p in (text or "").replace("，", ",").replace("\n", ",").split(",") if p.strip()]
+
+
+def _quiz_data(form: QuizForm) -> QuizData:
+    sections = []
+    for entry in form.sections.entries:
+        row = entry.form
+        rule = None
+        if row.count.data:
+            rule = {"count": row.count.data, "category": (row.category.data or "").strip().strip("/"),
+                    "tags": _split(row.tags.data), "types": list(row.types.data or []), "competencies": [],
+                    "difficulty_min": row.difficulty_min.data or 1, "difficulty_max": row.difficulty_max.data or 5}
+        fixed = _split(row.fixed.data)
+        if rule or fixed:
+            sections.append({"title": row.title.data or "", "mark": row.mark.data or 1, "fixed_uids": fixed,
+                             "rule": rule})
+    return QuizData(
+        slug=form.slug.data.strip(), title=form.title.data.strip(), description=form.description.data or "",
+        kind=form.kind.data, questions_per_page=form.questions_per_page.data, navigation=form.navigation.data,
+        shuffle_questions=form.shuffle_questions.data, shuffle_options=form.shuffle_options.data,
+        time_limit_minutes=form.time_limit_minutes.data, open_at=_local_to_utc(form.open_at.data),
+        close_at=_local_to_utc(form.close_at.data), attempts_allowed=form.attempts_allowed.data,
+        grading_method=form.grading_method.data, pass_mark=form.pass_mark.data,
+        review={"when": form.review_when.data, "own_answers": form.review_own_answers.data,
+                "marks": form.review_marks.data, "right_answers": form.review_right_answers.data,
+                "feedback": form.review_feedback.data},
+        sections=sections)
+
+
+def _fill_quiz_form(form: QuizForm, quiz: Quiz) -> None:
+    for name in ("slug", "title", "description", "kind", "questions_per_page", "navigation", "shuffle_questions",
+                 "shuffle_options", "time_limit_minutes", "attempts_allowed", "grading_method", "pass_mark"):
+        getattr(form, name).data = getattr(quiz, name)
+    form.open_at.data, form.close_at.data = _utc_to_local(quiz.open_at), _utc_to_local(quiz.close_at)
+    review = quiz.review or {}
+    form.review_when.data = review.get("when", "immediately")
+    for key in ("own_answers", "marks", "right_answers", "feedback"):
+        getattr(form, f"review_{key}").data = review.get(key, True)
+    while form.sections.entries:
+        form.sections.pop_entry()
+    for section in quiz.sections:
+        rule = section.rule or {}
+        form.sections.append_entry({
+            "title": section.title, "mark": section.mark, "fixed": "\n".join(section.fixed_uids or []),
+            "count": rule.get("count"), "category": rule.get("category", ""), "tags": ", ".join(rule.get("tags", [])),
+            "types": rule.get("types", []), "difficulty_min": rule.get("difficulty_min", 1),
+            "difficulty_max": rule.get("difficulty_max", 5)})
+
+
+@bp.route("/manage/new", methods=["GET", "POST"])
+@bp.route("/<int:quiz_id>/edit", methods=["GET", "POST"])
+@authors_only
+def edit_quiz(quiz_id=None):
+    quiz = _quiz_or_404(quiz_id) if quiz_id else None
+    form = QuizForm()
+    if request.method == "GET" and quiz is not None:
+        _fill_quiz_form(form, quiz)
+    if request.form.get("add_section"):
+        form.sections.append_entry()
+    elif form.validate_on_submit():
+        if quiz is not None and quiz.source == "file":
+            abort(409)
+        try:
+            saved = save_quiz(current_user, quiz, _quiz_data(form))
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            flash(_("Quiz saved."), "success")
+            return redirect(url_for("quiz.quiz", quiz_id=saved.id))
+    return render_template("quiz/edit.html", form=form, quiz=quiz)

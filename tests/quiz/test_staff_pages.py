@@ -99,3 +99,27 @@ def test_staff_can_inspect_finished_attempts_in_scope(client, login_as, make_use
     assert client.get(f"/quizzes/attempts/{running.id}/inspect").status_code == 404
     finalise(running, "agent")
     assert client.get(f"/quizzes/attempts/{running.id}/inspect").status_code == 200
+
+
+def test_trainer_builds_a_quiz_in_the_browser(client, login_as, make_quiz):
+    from app.quiz.models import Quiz
+
+    login_as("trainer")
+    make_quiz(n_questions=4)  # puts four questions in 售后政策/退款
+    base = {"slug": "refund-check", "title": "退款小测", "kind": "knowledge", "questions_per_page": "2",
+            "navigation": "free", "grading_method": "highest", "pass_mark": "60", "review_when": "immediately",
+            "shuffle_options": "y", "review_marks": "y", "open_at": "2026-12-01T09:00", "close_at": "2026-12-31T18:00"}
+    added = client.post_form("/quizzes/manage/new", {**base, "sections-0-count": "2", "add_section": "1"})
+    assert 'data-testid="section-1"' in added.get_data(as_text=True)
+    too_many = client.post_form("/quizzes/manage/new", {**base, "sections-0-count": "9", "sections-0-category": "售后政策"})
+    assert "9" in too_many.get_data(as_text=True) and db.session.scalar(select(Quiz).where(Quiz.slug == "refund-check")) is None
+    backwards = client.post_form("/quizzes/manage/new", {**base, "close_at": "2026-11-01T09:00", "sections-0-count": "2"})
+    assert backwards.status_code == 200
+    done = client.post_form("/quizzes/manage/new", {**base, "sections-0-count": "3", "sections-0-category": "售后政策",
+                                                     "sections-0-types": "single_choice", "sections-0-mark": "2"})
+    assert done.status_code == 302
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "refund-check"))
+    assert quiz.sections[0].rule["count"] == 3 and quiz.sections[0].mark == 2 and quiz.source == "browser"
+    assert quiz.open_at.hour == 1  # 09:00 in Asia/Shanghai is 01:00 UTC
+    edit = client.get(f"/quizzes/{quiz.id}/edit").get_data(as_text=True)
+    assert 'value="refund-check"' in edit and "2026-12-01T09:00" in edit

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import random
 import secrets
-from types import SimpleNamespace
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _

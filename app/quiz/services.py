@@ -57,8 +57,8 @@ def assignments_for(user: User) -> list[Assignment]:
 def may_take(user: User, quiz: Quiz) -> bool:
     if quiz.status != "active":
         return False
-    if quiz.kind == QuizKind.PRACTICE:
-        return True
+    if quiz.kind == QuizKind.PRACTICE or user.role in ("trainer", "admin"):
+        return True  # authors may try any quiz
     return any(a.quiz_id == quiz.id for a in assignments_for(user))
 
 

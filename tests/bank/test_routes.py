@@ -121,7 +121,7 @@ def test_invalid_payload_is_explained_and_nothing_saved(client, login_as):
                                                          "options-0-text": "甲", "options-0-fraction": "0",
                                                          "options-1-text": "乙", "options-1-fraction": "0"})
     assert response.status_code == 200
-    assert "options: exactly one option must have fraction 1" in response.get_data(as_text=True)
+    assert "options：必须恰好有一个选项的得分比例为 1" in response.get_data(as_text=True)  # translated
     assert db.session.scalar(select(func.count(Question.id))) == 0
 
 

@@ -35,10 +35,25 @@ def stash_upload(user_id: int, kind: str, filename: str, content: bytes) -> Pend
     """Keep an upload for a later commit; drops expired ones. Caller commits."""
     db.session.execute(delete(PendingUpload).where(PendingUpload.created_at < utcnow() - UPLOAD_TTL))
     upload = PendingUpload(
-        key=secrets.token_urlsafe(32), user_id=user_id, kind=kind, filename=filename, content=content
+        key=secrets.token_urlsafe(32), user_id=user_id, kind=kind, filename=filename[-255:], content=content
     )
     db.session.add(upload)
     return upload
+
+
+def claim_upload(key: str, user_id: int, kind: str) -> tuple[str, bytes] | None:
+    """Take the caller's unexpired upload out of the store: (filename, content),
+    or None when it is gone — so a second commit of the same upload (double
+    click, two tabs) finds nothing. Part of the caller's transaction."""
+    upload = find_upload(key, user_id, kind)
+    if upload is None:
+        return None
+    filename, content = upload.filename, upload.content
+    claimed = db.session.execute(
+        delete(PendingUpload).where(PendingUpload.id == upload.id).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.expunge(upload)
+    return (filename, content) if claimed == 1 else None
 
 
 def find_upload(key: str, user_id: int, kind: str) -> PendingUpload | None:

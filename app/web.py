@@ -22,6 +22,12 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+def page_number(limit: int = 100_000) -> int:
+    """The ?page= of a listing, kept within sane bounds."""
+    number = request.args.get("page", 1, type=int)
+    return number if 1 <= number <= limit else 1
+
+
 def wants_partial() -> bool:
     """An htmx swap asks for the fragment; a history restore needs the page."""
     from app.extensions import htmx

@@ -35,8 +35,8 @@ from app.auth.services import (
 from app.auth.user_import import ImportFileError
 from app.errors import DomainError
 from app.extensions import db
-from app.uploads import find_upload, stash_upload
-from app.web import wants_partial
+from app.uploads import claim_upload, stash_upload
+from app.web import page_number, wants_partial
 
 admin_only = role_required(Role.ADMIN)
 
@@ -50,7 +50,7 @@ def _filtered_users(form: UserFilterForm):
         query = query.where(User.role == form.role.data)
     if form.team.data == "none":
         query = query.where(User.team_id.is_(None))
-    elif form.team.data and form.team.data.isdigit():
+    elif form.team.data and form.team.data.isdigit() and len(form.team.data) < 10:
         query = query.where(User.team_id == int(form.team.data))
     if form.tier.data:
         query = query.where(User.tier == form.tier.data)
@@ -67,8 +67,9 @@ def _filtered_users(form: UserFilterForm):
 def users():
     form = UserFilterForm(request.args)
     form.validate()
-    page = db.paginate(_filtered_users(form), per_page=current_app.config["USERS_PER_PAGE"], error_out=False)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = db.paginate(_filtered_users(form), page=page_number(), per_page=current_app.config["USERS_PER_PAGE"],
+                       error_out=False)
+    args = {name: form[name].data for name in ("q", "role", "team", "tier", "status") if form[name].data}
     template = "admin/partials/_user_table.html" if wants_partial() else "admin/users.html"
     return render_template(template, form=form, page=page, filter_args=args)
 
@@ -224,18 +225,19 @@ def commit_user_import():
     form = ImportCommitForm()
     if not form.validate_on_submit():
         abort(400)
-    upload = find_upload(form.upload_key.data, current_user.id, "users")
-    if upload is None:
-        flash(_("That upload has expired. Upload the file again."), "error")
+    claimed = claim_upload(form.upload_key.data, current_user.id, "users")
+    if claimed is None:
+        db.session.rollback()
+        flash(_("That upload has expired or was already imported. Upload the file again."), "error")
         return redirect(url_for("admin.import_users_view"))
     try:
-        result = import_users(current_user, upload.filename, upload.content)
+        # The claim commits with the import: a second click finds nothing to import.
+        result = import_users(current_user, *claimed)
     except (DomainError, ImportFileError) as error:
+        db.session.rollback()
         message = error.message if isinstance(error, DomainError) else describe_file_error(error)
         flash(message, "error")
         return redirect(url_for("admin.import_users_view"))
-    db.session.delete(upload)
-    db.session.commit()
     return render_template("admin/import_done.html", result=result)
 
 
@@ -269,8 +271,8 @@ def revoke_api_token(token_id):
 @bp.route("/audit")
 @admin_only
 def audit_log():
-    page_no = request.args.get("page", 1, type=int)
-    action = request.args.get("action", "").strip()
+    page_no = page_number()
+    action = request.args.get("action", "").strip()[:64]
     query = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
     if action:
         query = query.where(AuditLog.action.startswith(action))

@@ -43,3 +43,16 @@ def response_from_form(type_key: str, form, prefix: str = "response") -> Any:
         picks = _ints(form.getlist(prefix))
         return picks if any(p is not None for p in picks) else None
     return None
+
+
+SHUFFLED_BY_POSITION = {"ordering": "items", "matching": "rights"}
+
+
+def to_payload_indices(type_key: str, response: Any, order: dict | None) -> Any:
+    """Ordering and matching pages send display positions; map them back to the
+    payload's indices with the order the page was shown in."""
+    key = SHUFFLED_BY_POSITION.get(type_key)
+    if key is None or not isinstance(response, list):
+        return response
+    mapping = (order or {}).get(key) or []
+    return [mapping[v] if v is not None and 0 <= v < len(mapping) else None for v in response]

@@ -17,10 +17,10 @@ from app.auth.permissions import role_required
 from app.bank import bp
 from app.bank.forms import ROW_LISTS, ImportCommitForm, ImportForm, QuestionFilterForm, QuestionForm
 from app.bank.i18n import translate
-from app.bank.interchange import UnreadableFile, parse
+from app.bank.interchange import FORMATS, UnreadableFile, parse
 from app.bank.interchange.writers import write
 from app.bank.models import TYPE_LABELS, Question, QuestionStatus, QuestionVersion
-from app.bank.responses import display_order, response_from_form
+from app.bank.responses import display_order, response_from_form, to_payload_indices
 from app.bank.search import apply_search
 from app.bank.services import (
     QuestionData,
@@ -34,10 +34,13 @@ from app.bank.services import (
 from app.bank.stats import diff_versions
 from app.bank.types import PayloadError
 from app.extensions import db
-from app.uploads import find_upload, stash_upload
-from app.web import wants_partial
+from app.uploads import claim_upload, stash_upload
+from app.web import page_number, wants_partial
 
 authors_only = role_required(Role.TRAINER, Role.ADMIN)
+
+
+FILTER_FIELDS = ("q", "area", "tag", "type", "competency", "difficulty", "status")
 
 
 def _areas() -> list[str]:
@@ -57,7 +60,7 @@ def _filtered(form: QuestionFilterForm):
         query = query.where(QuestionVersion.type_key == form.type.data)
     if form.competency.data:
         query = query.where(Question.competency == form.competency.data)
-    if form.difficulty.data and form.difficulty.data.isdigit():
+    if form.difficulty.data in ("1", "2", "3", "4", "5"):
         query = query.where(Question.difficulty == int(form.difficulty.data))
     if form.tag.data:
         # tags are a JSON list; match the quoted tag inside its text form
@@ -72,8 +75,9 @@ def _filtered(form: QuestionFilterForm):
 def index():
     form = QuestionFilterForm(request.args, areas=_areas())
     form.validate()
-    page = db.paginate(_filtered(form), per_page=current_app.config["QUESTIONS_PER_PAGE"], error_out=False)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    page = db.paginate(_filtered(form), page=page_number(), per_page=current_app.config["QUESTIONS_PER_PAGE"],
+                       error_out=False)
+    args = {name: form[name].data for name in FILTER_FIELDS if form[name].data}
     template = "bank/partials/_question_table.html" if wants_partial() else "bank/index.html"
     return render_template(template, form=form, page=page, filter_args=args, type_labels=TYPE_LABELS)
 
@@ -143,7 +147,9 @@ def preview(question_id):
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             abort(400)
-        response = response_from_form(version.type_key, request.form)
+        shown = {key: display_order(len(items), seed, True) for key, items in
+                 version.qtype.render_context(version.payload).items() if key in ("items", "rights")}
+        response = to_payload_indices(version.type_key, response_from_form(version.type_key, request.form), shown)
         grade = version.qtype.grade(version.payload, response)
     context = dict(question=question, version=version, render=_render_context(version, seed), seed=seed,
                    response=response, grade=grade, type_labels=TYPE_LABELS,
@@ -342,17 +348,21 @@ def import_commit():
     form = ImportCommitForm()
     if not form.validate_on_submit():
         abort(400)
-    upload = find_upload(form.upload_key.data, current_user.id, "questions")
-    if upload is None:
-        flash(_("That upload has expired. Upload the file again."), "error")
+    if form.format.data not in FORMATS:
+        abort(400)
+    claimed = claim_upload(form.upload_key.data, current_user.id, "questions")
+    if claimed is None:
+        db.session.rollback()
+        flash(_("That upload has expired or was already imported. Upload the file again."), "error")
         return redirect(url_for("bank.import_view"))
-    result = parse(form.format.data, upload.content)
-    outcome = import_questions(result, current_user, only_valid=form.only_valid.data, source_name=upload.filename)
+    filename, content = claimed
+    # The claim and the import commit together: either both happen or neither.
+    outcome = import_questions(parse(form.format.data, content), current_user, only_valid=form.only_valid.data,
+                               source_name=filename)
     if not outcome.created:
+        db.session.rollback()
         flash(_("Nothing was imported: the file has %(n)d errors.", n=len(outcome.errors)), "error")
         return redirect(url_for("bank.import_view"))
-    db.session.delete(upload)
-    db.session.commit()
     flash(_("%(n)d questions imported.", n=len(outcome.created)), "success")
     return redirect(url_for("bank.index", status="active"))
 

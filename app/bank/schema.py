@@ -20,6 +20,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app import yaml_safe as safe_yaml
 from app.bank.types import PayloadError, UnknownQuestionType, get_type
 
 COMPETENCIES = ("communication", "problem_solving", "emotion", "knowledge", "compliance")
@@ -83,7 +84,7 @@ def content_hash(type_key, title, stem, stem_format, payload, explanation) -> st
 
 
 def _item_lines(text: str) -> list[int]:
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = safe_yaml.compose(text)
     if isinstance(node, yaml.SequenceNode):
         return [item.start_mark.line + 1 for item in node.value]
     return []
@@ -95,7 +96,7 @@ def _field_of(error: dict) -> str:
 
 def parse_question_file(path: str, text: str) -> tuple[list[LoadedQuestion], list[ContentError]]:
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text)
         lines = _item_lines(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

@@ -34,6 +34,7 @@ def _fts_phrase(term: str) -> str:
 
 def apply_search(query: Select, term: str) -> Select:
     """Narrow a SELECT of Question to those matching every word of `term`."""
+    term = "".join(ch for ch in term if ch.isprintable() or ch == " ")  # no NUL or control characters
     words = [w for w in term.split() if w]
     sqlite = db.engine.dialect.name == "sqlite"
     for word in words:

@@ -141,6 +141,10 @@ def check_parsed(parsed) -> list[dict]:
         except PayloadError as exc:
             problems.append({"line": question.line, "message": M("%(field)s: %(detail)s", field=exc.field,
                                                                   detail=M(exc.template, **exc.params))})
+        for name, value, limit in (("title", question.title, 200), ("category", question.category, 200)):
+            if len(value or "") > limit:
+                problems.append({"line": question.line, "message": M("%(field)s: longer than %(n)d characters",
+                                                                      field=name, n=limit)})
         if question.stem_format not in ("plain", "markdown", "html"):
             problems.append({"line": question.line, "message": M("stem_format: “%(value)s” is unknown",
                                                                   value=question.stem_format)})
@@ -175,7 +179,7 @@ def import_questions(result, actor: User | None, *, only_valid: bool = False, so
         db.session.flush()
         record_audit(actor, "questions.import", "question_bank", None, None,
                      {"file": source_name, "created": len(outcome.created), "skipped_errors": len(problems)})
-    db.session.commit()
+        db.session.commit()
     return outcome
 
 

@@ -31,6 +31,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from app import yaml_safe as safe_yaml
 from app.bank.schema import ContentError
 
 
@@ -97,7 +98,7 @@ def load_quiz_files(root: Path, known_uids: set[str]) -> tuple[list[tuple[QuizSp
     for file in sorted(folder.glob("*.yaml")) if folder.exists() else []:
         shown = str(Path(root.name) / file.relative_to(root))
         try:
-            data = yaml.safe_load(file.read_text(encoding="utf-8-sig"))
+            data = safe_yaml.load(file.read_text(encoding="utf-8-sig"))
             spec = QuizSpec.model_validate(data)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)

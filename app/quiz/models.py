@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
@@ -152,7 +152,8 @@ class AttemptSlot(db.Model):
     mark: Mapped[float] = mapped_column(Float, default=1.0)
     option_order: Mapped[dict] = mapped_column(JSON, default=dict)
     response: Mapped[dict | list | str | int | float | bool | None] = mapped_column(JSON)
-    response_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # Milliseconds since the epoch from the browser: 64-bit.
+    response_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     fraction: Mapped[float | None] = mapped_column(Float)

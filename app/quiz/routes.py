@@ -10,12 +10,12 @@ from sqlalchemy import select
 
 from app.auth.forms import EmptyForm
 from app.bank.models import TYPE_LABELS
-from app.bank.responses import response_from_form
+from app.bank.responses import response_from_form, to_payload_indices
 from app.errors import DomainError
 from app.extensions import db
 from app.quiz import bp
 from app.quiz.models import Attempt, AttemptStatus, Quiz
-from app.quiz.review import review_view
+from app.quiz.review import marks_visible, review_view
 from app.quiz.scoring import attempts_left
 from app.quiz.services import (
     SaveRefused,
@@ -23,6 +23,7 @@ from app.quiz.services import (
     finalise,
     finalise_if_overdue,
     move_to_page,
+    page_to_show,
     quiz_result,
     save_response,
     set_flag,
@@ -45,7 +46,7 @@ def my_training():
         quiz = assignment.quiz
         attempts = user_attempts(current_user, quiz)
         rows.append({"quiz": quiz, "due_on": assignment.due_on, "attempts": attempts,
-                     "result": quiz_result(current_user, quiz),
+                     "result": quiz_result(current_user, quiz) if marks_visible(quiz) else None,
                      "running": any(a.status == AttemptStatus.IN_PROGRESS for a in attempts)})
     practice = db.session.scalars(select(Quiz).where(Quiz.kind == "practice", Quiz.status == "active")).all()
     return render_template("quiz/my_training.html", rows=rows, practice=practice)
@@ -67,7 +68,8 @@ def quiz(quiz_id):
         finalise_if_overdue(attempt)
     return render_template("quiz/quiz.html", quiz=quiz, attempts=attempts, form=EmptyForm(),
                            left=attempts_left(quiz.attempts_allowed, len(attempts)),
-                           result=quiz_result(current_user, quiz))
+                           result=quiz_result(current_user, quiz) if marks_visible(quiz) else None,
+                           marks=marks_visible(quiz))
 
 
 @bp.route("/<int:quiz_id>/start", methods=["POST"])
@@ -99,10 +101,23 @@ def attempt(attempt_id):
     finalise_if_overdue(attempt)
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
-    page = move_to_page(attempt, request.args.get("page", attempt.current_page, type=int))
+    page = page_to_show(attempt, _bounded(request.args.get("page", type=int)))
     slots = [slot_view(s, attempt.seed) for s in attempt.slots if s.page == page]
     return render_template("quiz/attempt.html", attempt=attempt, quiz=attempt.quiz, page=page, slots=slots,
                            form=EmptyForm(), type_labels=TYPE_LABELS)
+
+
+MAX_SEQ = 2**62
+
+
+def _bounded(number: int | None, limit: int = 10_000) -> int | None:
+    return number if number is not None and 0 <= number <= limit else None
+
+
+def _response(slot, form):
+    """The answer to one slot from the posted fields, in payload indices."""
+    kind = slot.question_version.type_key
+    return to_payload_indices(kind, response_from_form(kind, form, f"r{slot.position}"), slot.option_order)
 
 
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
@@ -110,12 +125,12 @@ def attempt(attempt_id):
 def save(attempt_id):
     """Autosave one answer (htmx or JSON clients). Stale sequence numbers are ignored."""
     attempt = own_attempt_or_404(attempt_id)
-    position = request.form.get("position", type=int)
+    position = _bounded(request.form.get("position", type=int))
     seq = request.form.get("seq", type=int)
     slot = next((s for s in attempt.slots if s.position == position), None)
-    if slot is None or seq is None or seq < 1:
+    if slot is None or seq is None or not 1 <= seq <= MAX_SEQ:
         abort(400)
-    value = response_from_form(slot.question_version.type_key, request.form, f"r{position}")
+    value = _response(slot, request.form)
     try:
         result = save_response(attempt, position, value, seq)
     except SaveRefused as error:
@@ -133,19 +148,21 @@ def page_submit(attempt_id):
     attempt = own_attempt_or_404(attempt_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    page = request.form.get("page", type=int)
+    page = _bounded(request.form.get("page", type=int))
     seq = request.form.get("seq", type=int) or int(time.time() * 1000)
+    if not 1 <= seq <= MAX_SEQ:
+        abort(400)
     try:
         for slot in [s for s in attempt.slots if s.page == page]:
-            value = response_from_form(slot.question_version.type_key, request.form, f"r{slot.position}")
-            save_response(attempt, slot.position, value, seq)
+            save_response(attempt, slot.position, _response(slot, request.form), seq)
     except SaveRefused as error:
         flash(error.message, "error")
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
     target = request.form.get("goto", "")
     if target == "summary":
         return redirect(url_for("quiz.summary", attempt_id=attempt.id))
-    return redirect(url_for("quiz.attempt", attempt_id=attempt.id, page=int(target) if target.isdigit() else page))
+    page = move_to_page(attempt, _bounded(int(target)) if target.isdigit() else page)
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id, page=page))
 
 
 @bp.route("/attempts/<int:attempt_id>/flag", methods=["POST"])
@@ -154,7 +171,9 @@ def flag(attempt_id):
     attempt = own_attempt_or_404(attempt_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    position = request.form.get("position", type=int)
+    position = _bounded(request.form.get("position", type=int))
+    if position is None:
+        abort(400)
     flagged = request.form.get("flagged") == "1"
     set_flag(attempt, position, flagged)
     return render_template("quiz/partials/_flag.html", attempt=attempt, position=position, flagged=flagged,

@@ -182,18 +182,29 @@ def save_response(attempt: Attempt, position: int, value, seq: int, now: datetim
     if not accepts_answers(now, attempt.deadline_at, grace_seconds()):
         finalise(attempt, "deadline", now)
         raise SaveRefused(_("Time is up: the attempt was submitted with the answers saved before the deadline."))
+    still_open = select(Attempt.id).where(Attempt.id == attempt.id,
+                                          Attempt.status == AttemptStatus.IN_PROGRESS.value)
+    if attempt.quiz.navigation == "sequential":
+        # Pages left behind in a sequential quiz are closed.
+        locked = db.session.scalar(select(AttemptSlot.page).where(
+            AttemptSlot.attempt_id == attempt.id, AttemptSlot.position == position))
+        if locked is not None and locked < attempt.current_page:
+            raise SaveRefused(_("This page is closed: the quiz moves forward only."))
     result = db.session.execute(
         update(AttemptSlot)
-        .where(AttemptSlot.attempt_id == attempt.id, AttemptSlot.position == position,
+        .where(AttemptSlot.attempt_id.in_(still_open), AttemptSlot.position == position,
                AttemptSlot.response_seq < seq)
         .values(response=value, response_seq=seq, saved_at=now)
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    if result.rowcount == 0 and not db.session.scalar(
-            select(func.count(AttemptSlot.id)).where(AttemptSlot.attempt_id == attempt.id,
-                                                     AttemptSlot.position == position)):
-        raise SaveRefused(_("This question is not part of the attempt."))
+    if result.rowcount == 0:
+        db.session.refresh(attempt)
+        if attempt.status != AttemptStatus.IN_PROGRESS:
+            raise SaveRefused(_("This attempt has been submitted; answers can no longer change."))
+        if not db.session.scalar(select(func.count(AttemptSlot.id)).where(
+                AttemptSlot.attempt_id == attempt.id, AttemptSlot.position == position)):
+            raise SaveRefused(_("This question is not part of the attempt."))
     return SaveResult(stored=result.rowcount == 1, saved_at=now)
 
 
@@ -205,10 +216,20 @@ def set_flag(attempt: Attempt, position: int, flagged: bool) -> None:
     db.session.commit()
 
 
-def move_to_page(attempt: Attempt, page: int) -> int:
+def page_to_show(attempt: Attempt, page: int | None) -> int:
+    """The page a GET may show: any page in a free quiz, never an earlier one
+    in a sequential quiz. Showing a page changes nothing."""
+    if page is None:
+        return attempt.current_page
     page = max(0, min(page, attempt.pages - 1))
     if attempt.quiz.navigation == "sequential":
         page = max(page, attempt.current_page)
+    return page
+
+
+def move_to_page(attempt: Attempt, page: int) -> int:
+    """Record where the agent is (a POST after saving the page)."""
+    page = page_to_show(attempt, page)
     if page != attempt.current_page and attempt.status == AttemptStatus.IN_PROGRESS:
         attempt.current_page = page
         db.session.commit()

@@ -91,9 +91,8 @@ def grade(slot_id):
         abort(404)  # only submitted answers that a person grades
     payload = slot.question_version.payload
     form = GradeForm()
-    if request.method == "GET":
-        while len(form.points.entries) < len(payload["rubric"]):
-            form.points.append_entry(0)
+    while len(form.points.entries) < len(payload["rubric"]):
+        form.points.append_entry(0)
     if form.validate_on_submit():
         try:
             grade_by_hand(current_user, slot, [p or 0 for p in form.points.data], form.comment.data or "")

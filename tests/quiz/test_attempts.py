@@ -19,7 +19,7 @@ from app.quiz.services import (
     save_response,
     start_attempt,
 )
-from tests.quiz.conftest import SECRET
+from tests.conftest import SECRET
 
 
 def right_answers(attempt):
@@ -272,3 +272,65 @@ def test_regrade_after_a_corrected_key(client, login_as, make_user, make_quiz):
     audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "attempt.regraded"))
     assert audit.before["percent"] == 0 and audit.after["percent"] == 50.0 and audit.actor_id == trainer.id
     assert 'data-testid="regrade"' not in client.get(f"/bank/questions/{question.id}").get_data(as_text=True)
+
+
+def test_results_stay_hidden_until_the_policy_allows(client, login_as, make_quiz):
+    agent = login_as("agent")
+    quiz = make_quiz(assign_to=agent, pass_mark=50,
+                     review={"when": "after_close", "own_answers": True, "marks": True, "right_answers": True,
+                             "feedback": True})
+    client.post_form(f"/quizzes/{quiz.id}/start")
+    attempt = db.session.scalar(select(Attempt))
+    client.post_form(f"/quizzes/attempts/{attempt.id}/submit")
+    for url in (f"/quizzes/{quiz.id}", "/quizzes/", f"/quizzes/attempts/{attempt.id}/review"):
+        page = client.get(url).get_data(as_text=True)
+        assert "0.0" not in page and "未通过" not in page and "Not passed" not in page, url
+
+
+def test_ordering_and_matching_pages_do_not_give_the_key_away(client, login_as, make_user, make_quiz):
+    from app.quiz.models import Assignment, Quiz, QuizSection
+    from tests.conftest import _question
+
+    agent = login_as("agent")
+    author = make_user("trainer")
+    ordering = _question(author, 1, "ordering", {"items": ["第一步", "第二步", "第三步", "第四步"]}, "排序题")
+    matching = _question(author, 2, "matching", {"pairs": [{"left": f"甲{i}", "right": f"乙{i}"} for i in range(4)]},
+                         "匹配题")
+    quiz = Quiz(slug="order-match", title="排序与匹配", kind="knowledge", questions_per_page=2)
+    quiz.sections = [QuizSection(position=0, fixed_uids=[ordering.uid, matching.uid])]
+    db.session.add(quiz)
+    db.session.flush()
+    db.session.add(Assignment(quiz_id=quiz.id, user_id=agent.id))
+    db.session.commit()
+    client.post_form(f"/quizzes/{quiz.id}/start")
+    attempt = db.session.scalar(select(Attempt).where(Attempt.quiz_id == quiz.id))
+    page = client.get(f"/quizzes/attempts/{attempt.id}").get_data(as_text=True)
+    import re
+
+    first_select = page.split('name="r0"')[1].split("</select>")[0]
+    assert re.findall(r'value="(\d+)"', first_select) == ["0", "1", "2", "3"]  # positions on screen only
+    slots = db.session.get(Attempt, attempt.id).slots
+    # answer both right by their on-screen positions
+    order = slots[0].option_order["items"]
+    rights = slots[1].option_order["rights"]
+    fields = {"page": 0, "seq": 5, "goto": "summary",
+              "r0": [str(order.index(i)) for i in range(4)], "r1": [str(rights.index(i)) for i in range(4)]}
+    client.post_form(f"/quizzes/attempts/{attempt.id}/page", fields)
+    slots = db.session.get(Attempt, attempt.id).slots
+    assert slots[0].response == [0, 1, 2, 3] and slots[1].response == [0, 1, 2, 3]
+    client.post_form(f"/quizzes/attempts/{attempt.id}/submit")
+    assert db.session.get(Attempt, attempt.id).percent == 100.0
+
+
+def test_sequential_quiz_moves_forward_only(client, login_as, make_quiz):
+    agent = login_as("agent")
+    quiz = make_quiz(assign_to=agent, navigation="sequential")
+    client.post_form(f"/quizzes/{quiz.id}/start")
+    attempt = db.session.scalar(select(Attempt))
+    client.get(f"/quizzes/attempts/{attempt.id}?page=1")  # looking moves nothing
+    assert db.session.get(Attempt, attempt.id).current_page == 0
+    client.post_form(f"/quizzes/attempts/{attempt.id}/page", {"page": 0, "seq": 2, "r0": "0", "goto": "1"})
+    assert db.session.get(Attempt, attempt.id).current_page == 1
+    late = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 0, "seq": 3, "r0": "1"})
+    assert late.status_code == 409
+    assert db.session.get(Attempt, attempt.id).slots[0].response == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import yaml
 
+from app import yaml_safe as safe_yaml
 from app.bank.interchange import M, ParsedQuestion, ParseResult, UnreadableFile, decode_text
 
 COMMON = {"id", "type", "category", "title", "stem", "stem_format", "general_feedback", "explanation",
@@ -18,8 +19,8 @@ def parse_yaml(content: bytes) -> ParseResult:
     result = ParseResult()
     try:
         text = decode_text(content)
-        data = yaml.safe_load(text)
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = safe_yaml.load(text)
+        node = safe_yaml.compose(text)
     except UnreadableFile as exc:
         result.error(1, exc.args[0])
         return result
@@ -37,7 +38,7 @@ def parse_yaml(content: bytes) -> ParseResult:
     lines = [n.start_mark.line + 1 for n in node.value] if isinstance(node, yaml.SequenceNode) else []
     for index, item in enumerate(data):
         line = lines[index] if index < len(lines) else 1
-        if not isinstance(item, dict) or not item.get("type") or not item.get("stem"):
+        if not isinstance(item, dict) or not item.get("type") or not isinstance(item.get("stem"), str):
             result.error(line, M("each question needs at least type and stem"))
             continue
         payload = item.get("payload")

@@ -164,7 +164,7 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
 # --- saving ------------------------------------------------------------------
 
 class SaveRefused(DomainError):
-    pass
+    """The answer was not stored: the attempt is closed, late, or the page is locked."""
 
 
 @dataclass(frozen=True)

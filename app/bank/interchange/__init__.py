@@ -69,14 +69,12 @@ class UnreadableFile(ValueError):
 
 def decode_text(content: bytes) -> str:
     """UTF-8 (with or without BOM), else GB18030 (a superset of GBK)."""
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return content.decode("gb18030")
-    except UnicodeDecodeError:
-        raise UnreadableFile(M("the file is neither UTF-8 nor GBK text")) from None
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile(M("the file is neither UTF-8 nor GBK text"))
 
 
 def decode_or_report(content: bytes, result: ParseResult) -> str | None:

@@ -25,7 +25,7 @@ SPECIAL = "~=#{}:"
 
 
 class GiftError(ValueError):
-    pass
+    """One GIFT item cannot be read; its message says why."""
 
 
 # --- scanning helpers that respect backslash escapes -----------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -46,23 +47,25 @@ class Grade:
         return self.score / self.max_score if self.max_score else 0.0
 
 
-class QuestionType:
+class QuestionType(ABC):
     key: ClassVar[str]
     auto_graded: ClassVar[bool] = True
 
+    @abstractmethod
     def validate(self, payload: Any) -> dict:
         """The normalised payload, or PayloadError naming the field."""
-        raise NotImplementedError
 
+    @abstractmethod
     def render_context(self, payload: dict) -> dict:
         """What the agent's page needs, never the key."""
-        raise NotImplementedError
 
+    @abstractmethod
     def grade(self, payload: dict, response: Any) -> Grade:
-        raise NotImplementedError
+        """Score, maximum and feedback for a response (0 for no answer)."""
 
+    @abstractmethod
     def correct_response(self, payload: dict) -> Any:
-        raise NotImplementedError
+        """A response that earns full marks (for review pages and tests)."""
 
     def max_score(self, payload: dict) -> float:
         return 1.0

@@ -52,7 +52,7 @@ def my_training():
     return render_template("quiz/my_training.html", rows=rows, practice=practice)
 
 
-def _quiz_or_404(quiz_id: int) -> Quiz:
+def quiz_or_404(quiz_id: int) -> Quiz:
     quiz = db.session.get(Quiz, quiz_id)
     if quiz is None:
         abort(404)
@@ -62,7 +62,7 @@ def _quiz_or_404(quiz_id: int) -> Quiz:
 @bp.route("/<int:quiz_id>")
 @login_required
 def quiz(quiz_id):
-    quiz = _quiz_or_404(quiz_id)
+    quiz = quiz_or_404(quiz_id)
     attempts = user_attempts(current_user, quiz)
     for attempt in attempts:
         finalise_if_overdue(attempt)
@@ -75,7 +75,7 @@ def quiz(quiz_id):
 @bp.route("/<int:quiz_id>/start", methods=["POST"])
 @login_required
 def start(quiz_id):
-    quiz = _quiz_or_404(quiz_id)
+    quiz = quiz_or_404(quiz_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:

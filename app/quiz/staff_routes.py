@@ -29,15 +29,12 @@ from app.quiz.reporting import (
     results_for,
     results_xlsx,
 )
+from app.quiz.routes import quiz_or_404 as _quiz_or_404
 from app.quiz.services import QuizData, assign_quiz, grade_by_hand, save_quiz
 from app.quiz.stats import analyse
 
 staff_only = role_required(*STAFF_ROLES)
 authors_only = role_required(Role.TRAINER, Role.ADMIN)
-
-
-def _quiz_or_404(quiz_id: int) -> Quiz:
-    return db.session.get(Quiz, quiz_id) or abort(404)
 
 
 @bp.route("/manage")

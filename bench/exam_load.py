@@ -274,8 +274,8 @@ def saturate(port: int, path: str, clients: int, seconds: float, make_form, head
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--saturation-clients", type=int, default=32)
     parser.add_argument("--saturation-seconds", type=float, default=10)
     args = parser.parse_args()

@@ -86,6 +86,14 @@ def audit_value(value) -> str:
 
 
 def register_web_hooks(app: Flask) -> None:
+    @app.before_request
+    def settle_locale():
+        # Resolve the language while the user row is fresh: after a commit it
+        # would be reloaded just to read `locale`. API calls resolve theirs
+        # from the token's user in the view.
+        if request.endpoint != "static" and not request.path.startswith("/api/"):
+            get_locale()
+
     @app.after_request
     def security_headers(response):
         headers = response.headers

@@ -7,6 +7,7 @@ import time
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from app.auth.forms import EmptyForm
 from app.bank.models import TYPE_LABELS
@@ -14,7 +15,7 @@ from app.bank.responses import response_from_form, to_payload_indices
 from app.errors import DomainError
 from app.extensions import db
 from app.quiz import bp
-from app.quiz.models import Attempt, AttemptStatus, Quiz
+from app.quiz.models import Attempt, AttemptSlot, AttemptStatus, Quiz
 from app.quiz.review import marks_visible, review_view
 from app.quiz.scoring import attempts_left
 from app.quiz.services import (
@@ -88,10 +89,19 @@ def start(quiz_id):
 
 def own_attempt_or_404(attempt_id: int) -> Attempt:
     """Only the agent's own attempt: anyone else gets 404 (its existence stays hidden)."""
-    attempt = db.session.get(Attempt, attempt_id)
+    attempt = db.session.scalar(select(Attempt).options(joinedload(Attempt.quiz)).where(Attempt.id == attempt_id))
     if attempt is None or attempt.user_id != current_user.id:
         abort(404)
     return attempt
+
+
+def _slots(attempt: Attempt, **where) -> list[AttemptSlot]:
+    """Some of an attempt's slots with their question versions, in one query."""
+    query = (select(AttemptSlot).options(joinedload(AttemptSlot.question_version))
+             .where(AttemptSlot.attempt_id == attempt.id).order_by(AttemptSlot.position))
+    for name, value in where.items():
+        query = query.where(getattr(AttemptSlot, name) == value)
+    return list(db.session.scalars(query))
 
 
 @bp.route("/attempts/<int:attempt_id>")
@@ -102,7 +112,7 @@ def attempt(attempt_id):
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return redirect(url_for("quiz.review", attempt_id=attempt.id))
     page = page_to_show(attempt, _bounded(request.args.get("page", type=int)))
-    slots = [slot_view(s, attempt.seed) for s in attempt.slots if s.page == page]
+    slots = [slot_view(s, attempt.seed) for s in _slots(attempt, page=page)]
     return render_template("quiz/attempt.html", attempt=attempt, quiz=attempt.quiz, page=page, slots=slots,
                            form=EmptyForm(), type_labels=TYPE_LABELS)
 
@@ -127,12 +137,14 @@ def save(attempt_id):
     attempt = own_attempt_or_404(attempt_id)
     position = _bounded(request.form.get("position", type=int))
     seq = request.form.get("seq", type=int)
-    slot = next((s for s in attempt.slots if s.position == position), None)
-    if slot is None or seq is None or not 1 <= seq <= MAX_SEQ:
+    if position is None or seq is None or not 1 <= seq <= MAX_SEQ:
+        abort(400)
+    slot = next(iter(_slots(attempt, position=position)), None)
+    if slot is None:
         abort(400)
     value = _response(slot, request.form)
     try:
-        result = save_response(attempt, position, value, seq)
+        result = save_response(attempt, position, value, seq, page=slot.page)
     except SaveRefused as error:
         return render_template("quiz/partials/_save_state.html", error=error.message), 409
     if request.accept_mimetypes.best == "application/json" and not wants_partial():
@@ -153,8 +165,8 @@ def page_submit(attempt_id):
     if not 1 <= seq <= MAX_SEQ:
         abort(400)
     try:
-        for slot in [s for s in attempt.slots if s.page == page]:
-            save_response(attempt, slot.position, _response(slot, request.form), seq)
+        for slot in _slots(attempt, page=page) if page is not None else []:
+            save_response(attempt, slot.position, _response(slot, request.form), seq, page=slot.page)
     except SaveRefused as error:
         flash(error.message, "error")
         return redirect(url_for("quiz.review", attempt_id=attempt.id))

@@ -173,7 +173,8 @@ class SaveResult:
     saved_at: datetime
 
 
-def save_response(attempt: Attempt, position: int, value, seq: int, now: datetime | None = None) -> SaveResult:
+def save_response(attempt: Attempt, position: int, value, seq: int, now: datetime | None = None,
+                  page: int | None = None) -> SaveResult:
     """Store an answer unless a newer one (higher seq) is already stored.
     Refused after the deadline (plus grace) or once the attempt is finished."""
     now = now or utcnow()
@@ -186,7 +187,7 @@ def save_response(attempt: Attempt, position: int, value, seq: int, now: datetim
                                           Attempt.status == AttemptStatus.IN_PROGRESS.value)
     if attempt.quiz.navigation == "sequential":
         # Pages left behind in a sequential quiz are closed.
-        locked = db.session.scalar(select(AttemptSlot.page).where(
+        locked = page if page is not None else db.session.scalar(select(AttemptSlot.page).where(
             AttemptSlot.attempt_id == attempt.id, AttemptSlot.position == position))
         if locked is not None and locked < attempt.current_page:
             raise SaveRefused(_("This page is closed: the quiz moves forward only."))

@@ -23,9 +23,9 @@ from app.quiz.services import (
     assignments_for,
     finalise,
     finalise_if_overdue,
-    move_to_page,
     page_to_show,
     quiz_result,
+    save_page,
     save_response,
     set_flag,
     start_attempt,
@@ -164,17 +164,22 @@ def page_submit(attempt_id):
     seq = request.form.get("seq", type=int) or int(time.time() * 1000)
     if not 1 <= seq <= MAX_SEQ:
         abort(400)
+    if page is None:
+        abort(400)
+    target = request.form.get("goto", "")
+    next_page = None if target == "summary" else page_to_show(
+        attempt, _bounded(int(target)) if target.isdigit() else page)
+    answers = [(slot.position, _response(slot, request.form)) for slot in _slots(attempt, page=page)]
     try:
-        for slot in _slots(attempt, page=page) if page is not None else []:
-            save_response(attempt, slot.position, _response(slot, request.form), seq, page=slot.page)
+        save_page(attempt, answers, seq, page, next_page)
     except SaveRefused as error:
         flash(error.message, "error")
-        return redirect(url_for("quiz.review", attempt_id=attempt.id))
-    target = request.form.get("goto", "")
-    if target == "summary":
+        target_url = url_for("quiz.review", attempt_id=attempt.id) \
+            if attempt.status != AttemptStatus.IN_PROGRESS else url_for("quiz.attempt", attempt_id=attempt.id)
+        return redirect(target_url)
+    if next_page is None:
         return redirect(url_for("quiz.summary", attempt_id=attempt.id))
-    page = move_to_page(attempt, _bounded(int(target)) if target.isdigit() else page)
-    return redirect(url_for("quiz.attempt", attempt_id=attempt.id, page=page))
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id, page=next_page))
 
 
 @bp.route("/attempts/<int:attempt_id>/flag", methods=["POST"])

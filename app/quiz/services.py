@@ -209,6 +209,37 @@ def save_response(attempt: Attempt, position: int, value, seq: int, now: datetim
     return SaveResult(stored=result.rowcount == 1, saved_at=now)
 
 
+def save_page(attempt: Attempt, answers: list[tuple[int, object]], seq: int, page: int,
+              next_page: int | None = None, now: datetime | None = None) -> int:
+    """Store a whole page's answers (each unless a newer one is stored) and
+    where the agent goes next, in one transaction. Returns answers stored."""
+    now = now or utcnow()
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        raise SaveRefused(_("This attempt has been submitted; answers can no longer change."))
+    if not accepts_answers(now, attempt.deadline_at, grace_seconds()):
+        finalise(attempt, "deadline", now)
+        raise SaveRefused(_("Time is up: the attempt was submitted with the answers saved before the deadline."))
+    if attempt.quiz.navigation == "sequential" and page < attempt.current_page:
+        raise SaveRefused(_("This page is closed: the quiz moves forward only."))
+    still_open = select(Attempt.id).where(Attempt.id == attempt.id,
+                                          Attempt.status == AttemptStatus.IN_PROGRESS.value)
+    stored = 0
+    for position, value in answers:
+        stored += db.session.execute(
+            update(AttemptSlot)
+            .where(AttemptSlot.attempt_id.in_(still_open), AttemptSlot.position == position,
+                   AttemptSlot.page == page, AttemptSlot.response_seq < seq)
+            .values(response=value, response_seq=seq, saved_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    if next_page is not None and next_page != attempt.current_page:
+        db.session.execute(update(Attempt).where(Attempt.id == attempt.id,
+                                                 Attempt.status == AttemptStatus.IN_PROGRESS.value)
+                           .values(current_page=next_page).execution_options(synchronize_session=False))
+    db.session.commit()
+    return stored
+
+
 def set_flag(attempt: Attempt, position: int, flagged: bool) -> None:
     if attempt.status != AttemptStatus.IN_PROGRESS:
         return
@@ -225,15 +256,6 @@ def page_to_show(attempt: Attempt, page: int | None) -> int:
     page = max(0, min(page, attempt.pages - 1))
     if attempt.quiz.navigation == "sequential":
         page = max(page, attempt.current_page)
-    return page
-
-
-def move_to_page(attempt: Attempt, page: int) -> int:
-    """Record where the agent is (a POST after saving the page)."""
-    page = page_to_show(attempt, page)
-    if page != attempt.current_page and attempt.status == AttemptStatus.IN_PROGRESS:
-        attempt.current_page = page
-        db.session.commit()
     return page
 
 

@@ -27,7 +27,7 @@ def _env(name, default=None):
 class Config:
     SECRET_KEY = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL")
-    # JSON columns keep Chinese readable (and searchable) instead of \uXXXX escapes.
+    # JSON columns keep Chinese readable (and searchable) instead of escaped code points.
     SQLALCHEMY_ENGINE_OPTIONS = {
         "pool_pre_ping": True,
         "json_serializer": lambda value: json.dumps(value, ensure_ascii=False),

@@ -173,16 +173,22 @@ class SaveResult:
     saved_at: datetime
 
 
-def save_response(attempt: Attempt, position: int, value, seq: int, now: datetime | None = None,
-                  page: int | None = None) -> SaveResult:
-    """Store an answer unless a newer one (higher seq) is already stored.
-    Refused after the deadline (plus grace) or once the attempt is finished."""
-    now = now or utcnow()
+def _ensure_open(attempt: Attempt, now: datetime) -> None:
+    """Answers are taken only while the attempt runs and before the deadline
+    (plus grace); a late save finalises the attempt with what it saved."""
     if attempt.status != AttemptStatus.IN_PROGRESS:
         raise SaveRefused(_("This attempt has been submitted; answers can no longer change."))
     if not accepts_answers(now, attempt.deadline_at, grace_seconds()):
         finalise(attempt, "deadline", now)
         raise SaveRefused(_("Time is up: the attempt was submitted with the answers saved before the deadline."))
+
+
+def save_response(attempt: Attempt, position: int, value, seq: int, now: datetime | None = None,
+                  page: int | None = None) -> SaveResult:
+    """Store an answer unless a newer one (higher seq) is already stored.
+    Refused after the deadline (plus grace) or once the attempt is finished."""
+    now = now or utcnow()
+    _ensure_open(attempt, now)
     still_open = select(Attempt.id).where(Attempt.id == attempt.id,
                                           Attempt.status == AttemptStatus.IN_PROGRESS.value)
     if attempt.quiz.navigation == "sequential":
@@ -214,11 +220,7 @@ def save_page(attempt: Attempt, answers: list[tuple[int, object]], seq: int, pag
     """Store a whole page's answers (each unless a newer one is stored) and
     where the agent goes next, in one transaction. Returns answers stored."""
     now = now or utcnow()
-    if attempt.status != AttemptStatus.IN_PROGRESS:
-        raise SaveRefused(_("This attempt has been submitted; answers can no longer change."))
-    if not accepts_answers(now, attempt.deadline_at, grace_seconds()):
-        finalise(attempt, "deadline", now)
-        raise SaveRefused(_("Time is up: the attempt was submitted with the answers saved before the deadline."))
+    _ensure_open(attempt, now)
     if attempt.quiz.navigation == "sequential" and page < attempt.current_page:
         raise SaveRefused(_("This page is closed: the quiz moves forward only."))
     still_open = select(Attempt.id).where(Attempt.id == attempt.id,

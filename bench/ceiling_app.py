@@ -1,6 +1,8 @@
 """The stack's ceiling for bench/exam_load.py: the smallest Flask-SQLAlchemy
 endpoint that inserts one row, on the same SQLite (WAL) settings, served by
-the same gunicorn command. Run only by the benchmark."""
+the same gunicorn command; and, for reference, a Flask endpoint that does
+nothing at all (what the machine serves before any work is done). Run only
+by the benchmark."""
 
 import os
 import sqlite3
@@ -36,6 +38,16 @@ def create_app():
     def insert():
         db.session.add(Row(user=request.form.get("user", ""), value=request.form.get("value", "")))
         db.session.commit()
+        return "ok"
+
+    return app
+
+
+def create_noop_app():
+    app = Flask(__name__)
+
+    @app.post("/insert")
+    def insert():
         return "ok"
 
     return app

@@ -3,6 +3,8 @@ HTML sanitised (nh3), so no script or event handler reaches a page."""
 
 from __future__ import annotations
 
+import functools
+
 import nh3
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
@@ -23,8 +25,15 @@ def sanitise_html(html: str) -> str:
 
 
 def render_text(text: str, text_format: str = "plain") -> Markup:
+    if text_format in ("html", "markdown"):
+        return _render_rich(text or "", text_format)
+    return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _render_rich(text: str, text_format: str) -> Markup:
+    """Pure and a little costly (parse + sanitise): every attempt page shows the
+    same stems again, so each text is rendered once per process."""
     if text_format == "html":
         return Markup(sanitise_html(text))  # noqa: S704  (sanitised above)
-    if text_format == "markdown":
-        return Markup(sanitise_html(_markdown.render(text)))  # noqa: S704
-    return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
+    return Markup(sanitise_html(_markdown.render(text)))  # noqa: S704

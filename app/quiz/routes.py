@@ -26,9 +26,10 @@ from app.quiz.services import (
     page_to_show,
     quiz_result,
     save_page,
-    save_response,
+    save_target,
     set_flag,
     start_attempt,
+    store_answer,
     user_attempts,
 )
 from app.quiz.view import slot_view
@@ -133,18 +134,20 @@ def _response(slot, form):
 @bp.route("/attempts/<int:attempt_id>/save", methods=["POST"])
 @login_required
 def save(attempt_id):
-    """Autosave one answer (htmx or JSON clients). Stale sequence numbers are ignored."""
-    attempt = own_attempt_or_404(attempt_id)
+    """Autosave one answer (htmx or JSON clients). Stale sequence numbers are
+    ignored. The busiest request of an exam: one read, one write, no ORM objects."""
     position = _bounded(request.form.get("position", type=int))
     seq = request.form.get("seq", type=int)
-    if position is None or seq is None or not 1 <= seq <= MAX_SEQ:
+    target = save_target(attempt_id, position) if position is not None else None
+    if target is None or target.user_id != current_user.id:
+        own_attempt_or_404(attempt_id)  # someone else's or no attempt: 404
+        abort(400)  # the agent's own attempt has no such question
+    if seq is None or not 1 <= seq <= MAX_SEQ:
         abort(400)
-    slot = next(iter(_slots(attempt, position=position)), None)
-    if slot is None:
-        abort(400)
-    value = _response(slot, request.form)
+    value = to_payload_indices(target.type_key, response_from_form(target.type_key, request.form, f"r{position}"),
+                               target.option_order)
     try:
-        result = save_response(attempt, position, value, seq, page=slot.page)
+        result = store_answer(target, value, seq)
     except SaveRefused as error:
         return render_template("quiz/partials/_save_state.html", error=error.message), 409
     if request.accept_mimetypes.best == "application/json" and not wants_partial():

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Tier, User
@@ -120,8 +120,9 @@ def _option_order(version: QuestionVersion, seed: str, shuffle: bool) -> dict:
 def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attempt:
     """The agent's attempt in progress, or a new one. Raises DomainError."""
     now = now or utcnow()
-    finalise_if_overdue_for(user, quiz, now)
     attempts = user_attempts(user, quiz)
+    for earlier in attempts:
+        finalise_if_overdue(earlier, now)
     running = next((a for a in attempts if a.status == AttemptStatus.IN_PROGRESS), None)
     if running is not None:
         return running
@@ -143,22 +144,26 @@ def start_attempt(user: User, quiz: Quiz, now: datetime | None = None) -> Attemp
     versions = {v.id: v for v in db.session.scalars(
         select(QuestionVersion).where(QuestionVersion.id.in_([d.version_id for d in drawn])))}
     per_page = max(1, quiz.questions_per_page or 1)
-    attempt = Attempt(quiz_id=quiz.id, user_id=user.id, number=len(attempts) + 1, seed=seed, started_at=now,
-                      deadline_at=attempt_deadline(now, quiz.time_limit_minutes, quiz.close_at),
-                      pages=max(1, -(-len(drawn) // per_page)))
-    for position, slot in enumerate(drawn):
-        version = versions[slot.version_id]
-        attempt.slots.append(AttemptSlot(
-            position=position, page=position // per_page, question_version_id=version.id, mark=slot.mark,
-            option_order=_option_order(version, seed, quiz.shuffle_options)))
-    db.session.add(attempt)
+    # Core inserts: an exam start is a burst of hundreds at once, and the ORM's
+    # unit of work for an attempt and its slots costs more than the SQL.
     try:
+        attempt_id = db.session.execute(insert(Attempt.__table__).values(
+            quiz_id=quiz.id, user_id=user.id, number=len(attempts) + 1, seed=seed, started_at=now,
+            deadline_at=attempt_deadline(now, quiz.time_limit_minutes, quiz.close_at),
+            status=AttemptStatus.IN_PROGRESS.value, current_page=0, pages=max(1, -(-len(drawn) // per_page)),
+        )).inserted_primary_key[0]
+        db.session.execute(insert(AttemptSlot.__table__), [
+            {"attempt_id": attempt_id, "position": position, "page": position // per_page,
+             "question_version_id": slot.version_id, "mark": slot.mark, "response_seq": 0, "flagged": False,
+             "needs_grading": False,
+             "option_order": _option_order(versions[slot.version_id], seed, quiz.shuffle_options)}
+            for position, slot in enumerate(drawn)])
         db.session.commit()
     except IntegrityError:
         # Two tabs pressed start at once: the other request's attempt stands.
         db.session.rollback()
         return next(a for a in user_attempts(user, quiz) if a.status == AttemptStatus.IN_PROGRESS)
-    return attempt
+    return db.session.get(Attempt, attempt_id)
 
 
 # --- saving ------------------------------------------------------------------
@@ -183,36 +188,79 @@ def _ensure_open(attempt: Attempt, now: datetime) -> None:
         raise SaveRefused(_("Time is up: the attempt was submitted with the answers saved before the deadline."))
 
 
-def save_response(attempt: Attempt, position: int, value, seq: int, now: datetime | None = None,
-                  page: int | None = None) -> SaveResult:
+@dataclass(frozen=True)
+class SaveTarget:
+    """What storing one answer needs to know, read in one query: autosave is
+    the busiest request of an exam, so it loads no ORM objects."""
+    attempt_id: int
+    user_id: int
+    status: str
+    deadline_at: datetime | None
+    current_page: int
+    navigation: str
+    position: int
+    page: int
+    type_key: str
+    option_order: dict | None
+
+
+_attempts, _slots_t = Attempt.__table__, AttemptSlot.__table__
+_TARGET = (
+    select(_attempts.c.id, _attempts.c.user_id, _attempts.c.status, _attempts.c.deadline_at,
+           _attempts.c.current_page, Quiz.__table__.c.navigation, _slots_t.c.position, _slots_t.c.page,
+           QuestionVersion.__table__.c.type_key, _slots_t.c.option_order)
+    .select_from(_attempts)
+    .join(Quiz.__table__, Quiz.__table__.c.id == _attempts.c.quiz_id)
+    .join(_slots_t, _slots_t.c.attempt_id == _attempts.c.id)
+    .join(QuestionVersion.__table__, QuestionVersion.__table__.c.id == _slots_t.c.question_version_id)
+    .where(_attempts.c.id == bindparam("attempt_id"), _slots_t.c.position == bindparam("position"))
+)
+# The attempt must still be running when the row is written: a save racing a
+# submit can never change a graded attempt.
+_STORE = (
+    update(_slots_t)
+    .where(_slots_t.c.attempt_id.in_(select(_attempts.c.id).where(
+               _attempts.c.id == bindparam("b_attempt"), _attempts.c.status == AttemptStatus.IN_PROGRESS.value)),
+           _slots_t.c.position == bindparam("b_position"), _slots_t.c.response_seq < bindparam("b_seq"))
+    .values(response=bindparam("b_value", type_=_slots_t.c.response.type),
+            response_seq=bindparam("b_seq"), saved_at=bindparam("b_now", type_=_slots_t.c.saved_at.type))
+)
+
+
+def save_target(attempt_id: int, position: int) -> SaveTarget | None:
+    """The slot at `position` of the attempt, with what decides whether it may
+    change; None when there is no such attempt or question."""
+    row = db.session.execute(_TARGET, {"attempt_id": attempt_id, "position": position}).first()
+    return SaveTarget(*row) if row is not None else None
+
+
+def store_answer(target: SaveTarget, value, seq: int, now: datetime | None = None) -> SaveResult:
     """Store an answer unless a newer one (higher seq) is already stored.
-    Refused after the deadline (plus grace) or once the attempt is finished."""
+    Refused after the deadline (plus grace), once the attempt is finished, and
+    on a page a sequential quiz has left behind."""
     now = now or utcnow()
-    _ensure_open(attempt, now)
-    still_open = select(Attempt.id).where(Attempt.id == attempt.id,
-                                          Attempt.status == AttemptStatus.IN_PROGRESS.value)
-    if attempt.quiz.navigation == "sequential":
-        # Pages left behind in a sequential quiz are closed.
-        locked = page if page is not None else db.session.scalar(select(AttemptSlot.page).where(
-            AttemptSlot.attempt_id == attempt.id, AttemptSlot.position == position))
-        if locked is not None and locked < attempt.current_page:
-            raise SaveRefused(_("This page is closed: the quiz moves forward only."))
-    result = db.session.execute(
-        update(AttemptSlot)
-        .where(AttemptSlot.attempt_id.in_(still_open), AttemptSlot.position == position,
-               AttemptSlot.response_seq < seq)
-        .values(response=value, response_seq=seq, saved_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    if target.status != AttemptStatus.IN_PROGRESS:
+        raise SaveRefused(_("This attempt has been submitted; answers can no longer change."))
+    if not accepts_answers(now, target.deadline_at, grace_seconds()):
+        _ensure_open(db.session.get(Attempt, target.attempt_id), now)  # finalises it and refuses
+    if target.navigation == "sequential" and target.page < target.current_page:
+        raise SaveRefused(_("This page is closed: the quiz moves forward only."))
+    stored = db.session.execute(_STORE, {"b_attempt": target.attempt_id, "b_position": target.position,
+                                         "b_seq": seq, "b_value": value, "b_now": now}).rowcount
     db.session.commit()
-    if result.rowcount == 0:
-        db.session.refresh(attempt)
-        if attempt.status != AttemptStatus.IN_PROGRESS:
-            raise SaveRefused(_("This attempt has been submitted; answers can no longer change."))
-        if not db.session.scalar(select(func.count(AttemptSlot.id)).where(
-                AttemptSlot.attempt_id == attempt.id, AttemptSlot.position == position)):
-            raise SaveRefused(_("This question is not part of the attempt."))
-    return SaveResult(stored=result.rowcount == 1, saved_at=now)
+    if not stored and db.session.scalar(select(_attempts.c.status).where(
+            _attempts.c.id == target.attempt_id)) != AttemptStatus.IN_PROGRESS:
+        raise SaveRefused(_("This attempt has been submitted; answers can no longer change."))
+    return SaveResult(stored=stored == 1, saved_at=now)
+
+
+def save_response(attempt: Attempt, position: int, value, seq: int, now: datetime | None = None) -> SaveResult:
+    """store_answer for a loaded attempt (services, demo data, tests)."""
+    target = save_target(attempt.id, position)
+    if target is None:
+        _ensure_open(attempt, now or utcnow())
+        raise SaveRefused(_("This question is not part of the attempt."))
+    return store_answer(target, value, seq, now)
 
 
 def save_page(attempt: Attempt, answers: list[tuple[int, object]], seq: int, page: int,
@@ -317,11 +365,6 @@ def _after_grading(attempt: Attempt) -> None:
         record_audit(None, "user.certified", "user", user.id, before,
                      {"tier": user.tier, "cleared_for_live_at": user.cleared_for_live_at.isoformat(),
                       "attempt_id": attempt.id})
-
-
-def finalise_if_overdue_for(user: User, quiz: Quiz, now: datetime) -> None:
-    for attempt in user_attempts(user, quiz):
-        finalise_if_overdue(attempt, now)
 
 
 def finalise_if_overdue(attempt: Attempt, now: datetime | None = None) -> bool:

@@ -36,6 +36,7 @@ class ResultRow:
     grade: float | None
     passed: bool | None
     last_finished: object
+    finished: tuple[Attempt, ...] = ()  # submitted or graded, for the drill-down links
 
 
 def results_for(viewer: User, quiz: Quiz) -> list[ResultRow]:
@@ -54,7 +55,8 @@ def results_for(viewer: User, quiz: Quiz) -> list[ResultRow]:
         rows.append(ResultRow(
             user=people[user_id], attempts=len(items), best=max(final) if final else None, grade=grade,
             passed=None if grade is None or quiz.pass_mark is None else grade >= quiz.pass_mark,
-            last_finished=max((a.submitted_at for a in items if a.submitted_at), default=None)))
+            last_finished=max((a.submitted_at for a in items if a.submitted_at), default=None),
+            finished=tuple(a for a in items if a.status != AttemptStatus.IN_PROGRESS)))
     return sorted(rows, key=lambda r: r.user.employee_no)
 
 

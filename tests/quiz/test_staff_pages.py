@@ -97,7 +97,11 @@ def test_staff_can_inspect_finished_attempts_in_scope(client, login_as, make_use
     running = start_attempt(member, quiz)
     login_as("manager", team=team)
     assert client.get(f"/quizzes/attempts/{running.id}/inspect").status_code == 404
+    results = client.get(f"/quizzes/{quiz.id}/results").get_data(as_text=True)
+    assert f'data-testid="inspect-{running.id}"' not in results  # no link to a running attempt
     finalise(running, "agent")
+    results = client.get(f"/quizzes/{quiz.id}/results").get_data(as_text=True)
+    assert f'href="/quizzes/attempts/{running.id}/inspect"' in results  # the results table drills down
     assert client.get(f"/quizzes/attempts/{running.id}/inspect").status_code == 200
 
 

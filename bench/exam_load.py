@@ -411,22 +411,18 @@ def main():
         # Create the ceiling's table once, before several workers race to do it.
         subprocess.run([PYTHON, "-c", "import ceiling_app; ceiling_app.create_app()"], cwd=ROOT / "bench",
                        env=ceiling_env, check=True)
-        ceiling_port = free_port()
-        ceiling = serve("ceiling_app:create_app()", ceiling_env, ceiling_port, args.workers, args.threads,
-                        cwd=ROOT / "bench")
-        try:
-            inserts, insert_lat = asyncio.run(insert_saturation(
-                ceiling_port, min(args.saturation_clients, args.users), args.saturation_seconds))
-        finally:
-            stop(ceiling)
-        noop_port = free_port()
-        noop = serve("ceiling_app:create_noop_app()", ceiling_env, noop_port, args.workers, args.threads,
-                     cwd=ROOT / "bench")
-        try:
-            noops, _ = asyncio.run(insert_saturation(
-                noop_port, min(args.saturation_clients, args.users), args.saturation_seconds))
-        finally:
-            stop(noop)
+        def reference(target: str):
+            """Serve a bench/ceiling_app.py app like the real one and saturate it."""
+            port = free_port()
+            process = serve(target, ceiling_env, port, args.workers, args.threads, cwd=ROOT / "bench")
+            try:
+                return asyncio.run(insert_saturation(port, min(args.saturation_clients, args.users),
+                                                     args.saturation_seconds))
+            finally:
+                stop(process)
+
+        inserts, insert_lat = reference("ceiling_app:create_app()")
+        noops, _ = reference("ceiling_app:create_noop_app()")
 
         lost = check_database(db_path, crowd)
 

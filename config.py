@@ -57,6 +57,9 @@ class Config:
     # Saves that reach the server up to this long after an attempt's deadline still count.
     ATTEMPT_GRACE_SECONDS = int(_env("ATTEMPT_GRACE_SECONDS", "15"))
     QUESTION_BANK_DIR = _env("QUESTION_BANK_DIR", str(BASE_DIR / "question_bank"))
+    SCENARIOS_DIR = _env("SCENARIOS_DIR", str(BASE_DIR / "scenarios"))
+    # In a live role-play, a supervisor's (trainer's, manager's) sheet counts this many times a peer's.
+    ROLEPLAY_SUPERVISOR_WEIGHT = float(_env("ROLEPLAY_SUPERVISOR_WEIGHT", "2"))
     SECURE_HEADERS_HSTS = False
 
 

@@ -83,6 +83,7 @@ def _init_extensions(app: Flask) -> None:
     import app.auth.models  # noqa: F401
     import app.bank.models  # noqa: F401
     import app.quiz.models  # noqa: F401
+    import app.scenarios.models  # noqa: F401
     import app.uploads  # noqa: F401
 
 
@@ -133,12 +134,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.dashboard import bp as dashboard_bp
     from app.extensions import csrf
     from app.quiz import bp as quiz_bp
+    from app.scenarios import bp as scenarios_bp
 
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(bank_bp, url_prefix="/bank")
     app.register_blueprint(quiz_bp, url_prefix="/quizzes")
+    app.register_blueprint(scenarios_bp, url_prefix="/scenarios")
     csrf.exempt(api_bp)  # bearer tokens, no cookies
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

@@ -40,29 +40,37 @@ def register_cli(app: Flask) -> None:
     @content.command("sync")
     @click.option("--check", is_flag=True, help="Only validate; exit non-zero with file:line errors.")
     def content_sync_command(check: bool):
-        """Load question_bank/ into the database (idempotent, all or nothing)."""
+        """Load question_bank/ and scenarios/ into the database (idempotent, all or nothing)."""
         from app.bank.schema import load_question_bank
         from app.bank.services import sync_questions
         from app.quiz.content import load_quiz_files
         from app.quiz.services import sync_quizzes
+        from app.scenarios.content import load_scenarios
+        from app.scenarios.services import sync_content
 
         root = Path(app.config["QUESTION_BANK_DIR"])
         questions, errors = load_question_bank(root)
         quizzes, quiz_errors = load_quiz_files(root, {q.uid for q in questions})
         errors += quiz_errors
+        scenario_root = Path(app.config["SCENARIOS_DIR"])
+        scenarios = load_scenarios(scenario_root)
+        errors += scenarios.errors
         for error in errors:
             click.echo(str(error), err=True)
         if errors:
-            click.echo(f"{len(errors)} errors in {root}; nothing loaded.", err=True)
+            click.echo(f"{len(errors)} errors in {root} and {scenario_root}; nothing loaded.", err=True)
             sys.exit(1)
         if check:
-            click.echo(f"{len(questions)} questions and {len(quizzes)} quizzes OK.")
+            click.echo(f"{len(questions)} questions, {len(quizzes)} quizzes, {len(scenarios.rubrics)} rubrics "
+                       f"and {len(scenarios.scenarios)} scenarios OK.")
             return
         report = sync_questions(questions)
         counts = report.summary()
         click.echo("questions: " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in counts.items()))
         quiz_counts = sync_quizzes(quizzes)
         click.echo("quizzes: " + ", ".join(f"{name} {n}" for name, n in quiz_counts.items()))
+        scenario_counts = sync_content(scenarios)
+        click.echo("scenarios: " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in scenario_counts.items()))
 
     questions = click.Group("questions", help="Import and export questions.")
     app.cli.add_command(questions)

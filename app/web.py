@@ -47,7 +47,8 @@ def _nav_for(role: str, locale: str) -> list[tuple[str, str]]:
     """Built once per role and language: pages render it on every request."""
     from flask_babel import gettext as _
 
-    items = [("dashboard.home", _("Home")), ("quiz.my_training", _("My training"))]
+    items = [("dashboard.home", _("Home")), ("quiz.my_training", _("My training")),
+             ("scenarios.library", _("Scenarios"))]
     if role in ("manager", "trainer", "admin"):
         items += [("dashboard.teams", _("Teams")), ("quiz.manage", _("Quizzes"))]
     if role in ("trainer", "admin"):

@@ -4,15 +4,30 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
 from app.bank.models import QuestionVersion
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.scenarios.models import Scenario
 
 
 class QuizKind(enum.StrEnum):
@@ -92,12 +107,15 @@ class QuizSection(db.Model):
 
 
 class Assignment(db.Model):
-    """A quiz given to a person, a team or a tier, with a due date."""
+    """A quiz or a drill given to a person, a team or a tier, with a due
+    date. Exactly one of quiz_id and scenario_id is set."""
 
     __tablename__ = "assignments"
+    __table_args__ = (CheckConstraint("(quiz_id IS NULL) <> (scenario_id IS NULL)", name="ck_assignment_target"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    quiz_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes.id", ondelete="CASCADE"), index=True)
+    scenario_id: Mapped[int | None] = mapped_column(ForeignKey("scenarios.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
     tier: Mapped[str | None] = mapped_column(String(16))
@@ -105,7 +123,8 @@ class Assignment(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    quiz: Mapped[Quiz] = relationship()
+    quiz: Mapped[Quiz | None] = relationship()
+    scenario: Mapped[Scenario | None] = relationship("Scenario")
 
 
 class Attempt(db.Model):

@@ -138,7 +138,8 @@ def grading_queue() -> list[AttemptSlot]:
 def overdue_assignments(viewer: User, today: date) -> list[tuple[User, Quiz, date]]:
     """People in the viewer's scope with an assignment past due and no finished attempt."""
     people = list(db.session.scalars(visible_users(viewer).where(User.is_active, User.role == "agent")))
-    due = db.session.scalars(select(Assignment).where(Assignment.due_on.is_not(None), Assignment.due_on < today)).all()
+    due = db.session.scalars(select(Assignment).where(Assignment.quiz_id.is_not(None), Assignment.due_on.is_not(None),
+                                                      Assignment.due_on < today)).all()
     finished = {(a.user_id, a.quiz_id) for a in db.session.scalars(
         select(Attempt).where(Attempt.status != AttemptStatus.IN_PROGRESS.value))}
     out = []

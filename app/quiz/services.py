@@ -451,17 +451,26 @@ def sync_quizzes(specs) -> dict[str, int]:
 
 
 def assign_quiz(actor: User, quiz: Quiz, people, team_ids, tiers, due_on) -> int:
+    return assign(actor, "quiz_id", quiz.id, people, team_ids, tiers, due_on)
+
+
+def assign(actor: User, target_column: str, target_id: int, people, team_ids, tiers, due_on) -> int:
+    """Give a quiz (`quiz_id`) or a drill (`scenario_id`) to people, teams
+    and tiers. An existing assignment to the same target only moves its due
+    date. Commits; returns how many were created."""
+    target = getattr(Assignment, target_column)
     created = 0
     targets = [("user_id", p.id) for p in people] + [("team_id", t) for t in team_ids] + [("tier", t) for t in tiers]
     for column, value in targets:
-        existing = db.session.scalar(select(Assignment).where(Assignment.quiz_id == quiz.id,
+        existing = db.session.scalar(select(Assignment).where(target == target_id,
                                                               getattr(Assignment, column) == value))
         if existing is not None:
             existing.due_on = due_on or existing.due_on
             continue
-        db.session.add(Assignment(quiz_id=quiz.id, due_on=due_on, created_by_id=actor.id, **{column: value}))
+        db.session.add(Assignment(due_on=due_on, created_by_id=actor.id, **{target_column: target_id, column: value}))
         created += 1
-    record_audit(actor, "quiz.assigned", "quiz", quiz.id, None,
+    kind = "quiz" if target_column == "quiz_id" else "scenario"
+    record_audit(actor, f"{kind}.assigned", kind, target_id, None,
                  {"users": [p.id for p in people], "teams": list(team_ids), "tiers": list(tiers),
                   "due_on": due_on.isoformat() if due_on else None})
     db.session.commit()

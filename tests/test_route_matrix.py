@@ -6,6 +6,8 @@ ACCESS with the roles that may use it, so nothing joins unchecked.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from app import create_app
@@ -14,7 +16,9 @@ from app.bank.services import QuestionData, save_question
 from app.extensions import db
 from app.quiz.models import Assignment, Quiz, QuizSection
 from app.quiz.services import finalise, start_attempt
+from app.scenarios.services import create_session, start_run, take_step
 from tests.conftest import _config
+from tests.scenarios.samples import sync_samples
 
 ROLES = ("agent", "trainer", "manager", "admin")
 EVERYONE = frozenset(ROLES)
@@ -80,6 +84,20 @@ ACCESS: dict[str, frozenset | str] = {
     "quiz.grading": AUTHORS,
     "quiz.edit_quiz": AUTHORS,
     "quiz.grade": AUTHORS,
+    "scenarios.library": EVERYONE,
+    "scenarios.preview": EVERYONE,
+    "scenarios.start_run": EVERYONE,
+    "scenarios.run": EVERYONE,          # owner only
+    "scenarios.step": EVERYONE,         # owner only
+    "scenarios.debrief": EVERYONE,      # owner, or staff who can see the owner
+    "scenarios.assign_drill": STAFF,
+    "scenarios.sessions": EVERYONE,     # lists only the sessions one may open
+    "scenarios.new_session": EVERYONE,  # agents for their own team; checked on submit
+    "scenarios.session": EVERYONE,      # scoped: the sample agent's managers, trainers, admins, participants
+    "scenarios.submit_sheet": frozenset({"trainer"}),  # observers only: the sample session's observer is the trainer
+    "scenarios.close": STAFF,           # scoped like scenarios.session
+    "scenarios.rubrics": EVERYONE,
+    "scenarios.rubric": EVERYONE,
     "api.me": EVERYONE,
     "api.users": EVERYONE,
     "api.user": EVERYONE,
@@ -93,7 +111,9 @@ QUERY = {"bank.diff": "?from=1&to=1"}
 # outside its scope: they must answer 404, never the record.
 OWNER_ONLY = ("quiz.attempt", "quiz.save", "quiz.page_submit", "quiz.flag", "quiz.summary", "quiz.submit", "quiz.review",
               "quiz.certificate")
-SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent")} | {
+SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent"), ("scenarios.debrief", "agent"),
+              ("scenarios.session", "agent"), ("scenarios.submit_sheet", "agent"), ("scenarios.close", "agent")} | {
+    (endpoint, role) for endpoint in ("scenarios.run", "scenarios.step") for role in ROLES} | {
     (endpoint, role) for endpoint in OWNER_ONLY for role in ROLES} | {
     ("quiz.inspect", role) for role in STAFF}
 
@@ -153,8 +173,14 @@ def world(app, make_user, make_team):
     db.session.commit()
     graded = start_attempt(sample_agent, case_quiz)
     finalise(graded, "agent")
+    drill, roleplay, rubric = sync_samples()
+    run = start_run(sample_agent, drill)
+    take_step(run, 0, choice=0)
+    take_step(run, 1, reply="抱歉，明天送到。")
+    session = create_session(users["trainer"], roleplay, sample_agent, [users["trainer"]], date(2026, 12, 1))
     args = {"user_id": sample_agent.id, "team_id": team.id, "token_id": token.id, "question_id": question.id,
-            "quiz_id": quiz.id, "attempt_id": attempt.id, "slot_id": graded.slots[0].id}
+            "quiz_id": quiz.id, "attempt_id": attempt.id, "slot_id": graded.slots[0].id, "scenario_id": drill.id,
+            "run_id": run.id, "session_id": session.id, "rubric_id": rubric.id}
     tokens = {role: create_token(users["admin"], user, role)[1] for role, user in users.items()}
     return users, args, tokens
 

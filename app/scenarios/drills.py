@@ -10,9 +10,11 @@ The rules of a run (the player and the maximum-score search share them):
 * The next node is the first route whose condition holds, tested on the
   mood and total score *after* the step. Arriving at a node that names an
   ``emotion`` sets the mood to it; a node without one keeps the mood.
-* A step's points count the first time it earns any in a run (a choice, a
-  passed reply, a failed reply are separate steps). Going round a loop
-  therefore earns nothing more, which keeps the maximum finite.
+* A step's points count the first time it earns any in a run: each choice
+  is a step, and a reply node is one step whatever the reply (so failing
+  first and passing on a second visit earns no more than the first reply
+  did). Going round a loop therefore earns nothing more, which keeps the
+  maximum finite.
 * A reply outside its length bounds fails and earns nothing (its phrasings
   are still reported, for feedback).
 * An ending adds its own points and finishes the run.
@@ -216,8 +218,8 @@ def step_outcomes(name: str, node: NodeSpec) -> list[list[Outcome]]:
             fails.append(points)
         if reply.min_chars or reply.max_chars:
             fails.append({})
-        groups.append([Outcome(f"{name}#pass", full, reply.mood_if_passed, reply.next, "pass")]
-                      + [Outcome(f"{name}#fail", p, reply.mood_if_failed, failed_routes, "fail") for p in fails])
+        groups.append([Outcome(f"{name}#reply", full, reply.mood_if_passed, reply.next, "pass")]
+                      + [Outcome(f"{name}#reply", p, reply.mood_if_failed, failed_routes, "fail") for p in fails])
     return groups
 
 
@@ -310,9 +312,9 @@ def answer(spec: DrillSpec, state: RunState, text: str) -> StepResult:
     if any(o.kind == "length" and not o.ok for o in check.outcomes):
         points = {}
     if check.passed:
-        outcome = Outcome(f"{state.node}#pass", {}, reply.mood_if_passed, reply.next)
+        outcome = Outcome(f"{state.node}#reply", {}, reply.mood_if_passed, reply.next)
     else:
-        outcome = Outcome(f"{state.node}#fail", {}, reply.mood_if_failed, reply.next_if_failed or reply.next)
+        outcome = Outcome(f"{state.node}#reply", {}, reply.mood_if_failed, reply.next_if_failed or reply.next)
     return _apply(spec, state, outcome, points, check)
 
 

@@ -30,6 +30,10 @@ def register_cli(app: Flask) -> None:
         attempts = seed_quiz_history()
         click.echo(f"Quiz history: {attempts} attempts created"
                    + ("" if attempts else " (none: run `flask --app app content sync` first, or they exist)") + ".")
+        from app.scenarios.demo import seed_scenario_history
+
+        runs, sessions = seed_scenario_history()
+        click.echo(f"Scenario history: {runs} drill runs and {sessions} role-play sessions created.")
         click.echo(f"Demo log-ins (password '{DEMO_PASSWORD}'):")
         for number, name, role in result.logins:
             click.echo(f"  {number:<8} {name:<6} {role}")

@@ -8,6 +8,7 @@ services.can_view_session / can_read_sheets (blind until one's own sheet is in).
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -52,6 +53,12 @@ def labels():
             "EMOTION_ORDER": EMOTIONS, "alpha_level": alpha_level, "icc_level": icc_level, "localized": localized}
 
 
+def _int(value: str | None) -> int | None:
+    """A plain non-negative integer from a form or query value, else None."""
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() else None
+
+
 def _is_staff() -> bool:
     return current_user.role in STAFF_ROLES
 
@@ -78,8 +85,8 @@ def library():
         query = query.where(Scenario.kind == kind)
     if situation in SITUATION_LABELS:
         query = query.where(Scenario.situation == situation)
-    if difficulty.isdigit() and 1 <= int(difficulty) <= 5:
-        query = query.where(Scenario.difficulty == int(difficulty))
+    if (_int(difficulty) or 0) in range(1, 6):
+        query = query.where(Scenario.difficulty == _int(difficulty))
     rows = db.session.scalars(query.order_by(Scenario.situation, Scenario.difficulty, Scenario.slug)).all()
     if competency in COMPETENCY_LABELS:
         rows = [s for s in rows if competency in (s.competencies or [])]
@@ -135,7 +142,12 @@ def _own_run_or_404(run_id: int) -> DrillRun:
 def _run_context(run: DrillRun, notice: str = "") -> dict:
     spec = services.drill_spec(run.version)
     state = drills.RunState.from_json(run.state)
-    return {"run": run, "spec": spec, "node": spec.nodes[state.node], "state": state,
+    node = spec.nodes[state.node]
+    # Choices appear in an order of their own for each run and node (stable
+    # across reloads), so "the first one is the right one" teaches nothing.
+    order = list(range(len(node.choices)))
+    random.Random(f"{run.id}:{state.node}").shuffle(order)
+    return {"run": run, "spec": spec, "node": node, "state": state, "choice_order": order,
             "mood": EMOTIONS[state.mood], "form": EmptyForm(), "notice": notice}
 
 
@@ -152,15 +164,13 @@ def step(run_id):
     run = _own_run_or_404(run_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        expected = int(request.form.get("step", ""))
-    except ValueError:
+    expected = _int(request.form.get("step"))
+    if expected is None:
         abort(400)
     notice, status = "", 200
     choice = request.form.get("choice")
     try:
-        changed = services.take_step(run, expected, choice=int(choice) if choice and choice.isdigit() else None,
-                                     reply=request.form.get("reply"))
+        changed = services.take_step(run, expected, choice=_int(choice), reply=request.form.get("reply"))
         if not changed and run.status == "in_progress":
             notice = _("That step was already taken; this is where the conversation is now.")
     except services.StepRefused as refused:
@@ -325,8 +335,8 @@ def read_sheet(criteria, form) -> tuple[dict[str, int | None], dict[str, str]]:
                 ratings[criterion.code] = None
             else:
                 errors[criterion.code] = _("N/A is not allowed here.")
-        elif raw.isdigit() and int(raw) < len(criterion.levels):
-            ratings[criterion.code] = int(raw)
+        elif _int(raw) is not None and _int(raw) < len(criterion.levels):
+            ratings[criterion.code] = _int(raw)
         else:
             errors[criterion.code] = _("Choose a level.")
     return ratings, errors

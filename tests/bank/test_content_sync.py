@@ -136,7 +136,7 @@ def test_removed_questions_are_retired_then_come_back(runner, bank):
 
 def test_check_only_validates(runner, bank):
     result = runner.invoke(args=["content", "sync", "--check"])
-    assert result.exit_code == 0 and "2 questions and 0 quizzes OK" in result.output
+    assert result.exit_code == 0 and "2 questions, 0 quizzes," in result.output
     assert db.session.scalar(select(db.func.count(Question.id))) == 0
 
     write(bank, "broken/bad.yaml", "- id: x\n  type: true_false\n")

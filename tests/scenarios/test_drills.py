@@ -263,3 +263,69 @@ def test_the_search_gives_up_on_an_explosive_graph(monkeypatch):
     monkeypatch.setattr(drills, "MAX_SEARCH_STATES", 5)
     with pytest.raises(drills.SearchTooLarge):
         drills.maximum(drill_spec(DRILL))
+
+
+# ------------------------------------------------------------ search against brute force
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def small_drills(draw):
+    inner = [f"n{i}" for i in range(draw(st.integers(1, 4)))]
+    endings = [f"e{i}" for i in range(draw(st.integers(1, 2)))]
+    nodes = {}
+    for index, name in enumerate(inner):
+        choices = []
+        for k in range(draw(st.integers(1, 3))):
+            target = draw(st.sampled_from(inner + endings))
+            route = target
+            if draw(st.booleans()):
+                condition = draw(st.sampled_from([{"mood_at_least": "annoyed"}, {"mood_at_most": "confused"},
+                                                  {"score_at_least": 3}, {"score_at_most": 0}]))
+                route = [{"if": condition, "to": draw(st.sampled_from(inner + endings))}, {"to": target}]
+            choices.append({"text": f"{name}-{k}", "next": route, "mood": draw(st.integers(-2, 2)),
+                            "points": {"communication": draw(st.integers(-2, 3))}})
+        node = {"choices": choices}
+        if index == 0 or draw(st.booleans()):
+            node["emotion"] = draw(st.sampled_from(drills.EMOTIONS))
+        nodes[name] = node
+    for name in endings:
+        nodes[name] = {"ending": draw(st.sampled_from(["resolved", "escalated", "lost"])),
+                       "points": {"problem_solving": draw(st.integers(0, 3))}}
+    return DrillSpec.model_validate({"id": "h", "title_zh": "h", "title_en": "h", "situation": "outage",
+                                     "difficulty": 1, "competencies": ["communication"], "start": "n0",
+                                     "nodes": nodes})
+
+
+def brute_force_best(spec: DrillSpec) -> float:
+    """Every state a run can reach, played with the run engine itself; the
+    total of a finished run depends only on the steps that scored."""
+    import copy
+
+    best, seen = float("-inf"), set()
+    todo = [drills.start(spec)]
+    while todo:
+        state = todo.pop()
+        key = (state.node, state.mood, frozenset(state.used), state.ending)
+        if key in seen:
+            continue
+        seen.add(key)
+        if state.finished:
+            best = max(best, state.score)
+            continue
+        for index in range(len(spec.nodes[state.node].choices)):
+            after = copy.deepcopy(state)
+            drills.choose(spec, after, index)
+            todo.append(after)
+    return best
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(small_drills())
+def test_the_search_matches_brute_force_on_random_small_graphs(spec):
+    if drills.graph_errors(spec):
+        return
+    expected = brute_force_best(spec)
+    assert drills.best_path(spec).value == expected

@@ -70,6 +70,8 @@ def test_a_manager_sets_up_a_session_in_the_browser(client, login_as, world):
 ])
 def test_who_may_be_set_up_is_checked_on_the_server(client, login_as, world, creator, fields, message):
     roleplay, _, _, people = world
+    people[creator].locale = "en"      # the messages are checked in English
+    db.session.commit()
     login_as(user=people[creator])
     data = {"scenario_id": roleplay.id, "agent": "agent", "observers": "peer", "held_on": "2026-12-01"}
     data.update(fields)
@@ -124,7 +126,7 @@ def test_an_incomplete_sheet_names_the_criterion_and_keeps_what_was_chosen(clien
     _, _, _, people = world
     session = new_session(world)
     login_as(user=people["peer"])
-    response = sheet(client, session, {"c_greet": "1", "c_solve": "7", "c_privacy": "na"}, "保留我")
+    response = sheet(client, session, {"c_greet": "1", "c_solve": "7", "c_privacy": "²"}, "保留我")
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert re.search(r'criterion-solve".*?has-error|has-error.*?criterion-solve', html, re.S)
@@ -218,3 +220,15 @@ def test_session_lists_are_scoped(client, login_as, world):
     assert "被评坐席" not in client.get("/scenarios/roleplays").get_data(as_text=True)
     login_as(user=people["peer"])
     assert "被评坐席" in client.get("/scenarios/roleplays").get_data(as_text=True)
+
+
+def test_na_is_refused_where_the_rubric_does_not_allow_it(client, login_as, world):
+    _, _, _, people = world
+    session = new_session(world)
+    login_as(user=people["peer"])
+    response = sheet(client, session, {**FULL, "c_greet": "na"})
+    assert response.status_code == 422 and 'value="na"' not in response.get_data(as_text=True).split(
+        'criterion-greet')[1].split("</fieldset>")[0]
+    assert sheet(client, session, {**FULL, "c_solve": "na"}).status_code == 302   # solve allows N/A
+    rater = db.session.scalar(select(RoleplayRater).where(RoleplayRater.user_id == people["peer"].id))
+    assert rater.ratings["solve"] is None and rater.percent == 100

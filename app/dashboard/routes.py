@@ -38,4 +38,10 @@ def team(team_id):
 @login_required
 def person(user_id):
     person = get_visible_user_or_404(current_user, user_id)
-    return render_template("dashboard/person.html", person=person)
+    from app.scenarios.services import practice_of
+
+    runs, sessions = practice_of(person)
+    from app.scenarios.models import ENDING_LABELS
+
+    return render_template("dashboard/person.html", person=person, runs=runs, sessions=sessions,
+                           ending_labels=ENDING_LABELS)

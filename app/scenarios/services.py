@@ -248,7 +248,10 @@ def can_see_customer_brief(session: RoleplaySession, user: User) -> bool:
 
 
 def can_close(session: RoleplaySession, user: User) -> bool:
-    return session.status == "open" and (has_scope(session, user) or user.id == session.created_by_id)
+    """Responsible staff, or whoever set the session up — unless that is the
+    agent assessed (who must not publish their own result early)."""
+    return session.status == "open" and (
+        has_scope(session, user) or (user.id == session.created_by_id and user.id != session.agent_id))
 
 
 class SessionError(ValueError):
@@ -408,6 +411,17 @@ def visible_sessions(user: User):
         return query.where(or_(involved, RoleplaySession.team_id.in_(
             select(team_managers.c.team_id).where(team_managers.c.user_id == user.id))))
     return query.where(involved)
+
+
+def practice_of(person: User, limit: int = 10) -> tuple[list[DrillRun], list[RoleplaySession]]:
+    """The person's latest finished drill runs and closed role-play sessions
+    as the one assessed (for their profile page; the caller checks scope)."""
+    runs = db.session.scalars(select(DrillRun).where(DrillRun.user_id == person.id, DrillRun.status == "finished")
+                              .order_by(DrillRun.finished_at.desc()).limit(limit)).all()
+    sessions = db.session.scalars(select(RoleplaySession).where(
+        RoleplaySession.agent_id == person.id, RoleplaySession.status == "closed")
+        .order_by(RoleplaySession.held_on.desc()).limit(limit)).all()
+    return list(runs), list(sessions)
 
 
 # ------------------------------------------------------------ agreement across sessions

@@ -4,6 +4,7 @@ input, what the page shows before and after, debrief access, assignments."""
 import re
 
 import pytest
+from flask import url_for
 from sqlalchemy import select
 
 from app.extensions import db
@@ -161,3 +162,21 @@ def test_staff_assign_a_drill_and_the_agent_sees_it(client, login_as, make_user,
     assert "assigned-drills" in page and "测试演练" in page
     # The quiz pages ignore drill assignments.
     assert client.get("/quizzes/").status_code == 200
+
+
+def test_the_profile_lists_finished_runs_for_the_person_and_their_manager(client, login_as, make_user, make_team,
+                                                                          drill):
+    team = make_team()
+    agent = make_user("agent", team=team)
+    login_as(user=agent)
+    run = start(client, drill)
+    step(client, run, 0, choice="0")
+    step(client, run, 1, reply="抱歉，明天到。")
+    with client.application.test_request_context():
+        profile = url_for("dashboard.person", user_id=agent.id)
+    own = client.get(profile).get_data(as_text=True)
+    assert 'data-testid="practice"' in own and f"/scenarios/runs/{run.id}/debrief" in own
+    login_as("manager", team=team)
+    assert f"/scenarios/runs/{run.id}/debrief" in client.get(profile).get_data(as_text=True)
+    login_as("manager", team=make_team())
+    assert client.get(profile).status_code == 404

@@ -232,3 +232,17 @@ def test_na_is_refused_where_the_rubric_does_not_allow_it(client, login_as, worl
     assert sheet(client, session, {**FULL, "c_solve": "na"}).status_code == 302   # solve allows N/A
     rater = db.session.scalar(select(RoleplayRater).where(RoleplayRater.user_id == people["peer"].id))
     assert rater.ratings["solve"] is None and rater.percent == 100
+
+
+def test_an_agent_who_set_up_their_own_assessment_cannot_close_it(client, login_as, world):
+    _, _, _, people = world
+    session = new_session(world, observers=("peer",), creator="agent")
+    submit_sheet(session, people["peer"], {"greet": 1, "solve": 2, "privacy": 1}, "")
+    login_as(user=people["agent"])
+    assert "close-form" not in client.get(f"/scenarios/roleplays/{session.id}").get_data(as_text=True)
+    assert client.post_form(f"/scenarios/roleplays/{session.id}/close", {}).status_code == 403
+    login_as(user=people["peer"])    # a teammate who set one up may close it
+    other = new_session(world, observers=("peer2",), creator="peer")
+    submit_sheet(other, people["peer2"], {"greet": 1, "solve": 2, "privacy": 1}, "")
+    assert client.post_form(f"/scenarios/roleplays/{other.id}/close", {}).status_code == 302
+    assert db.session.get(RoleplaySession, other.id).status == "closed"

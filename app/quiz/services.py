@@ -450,10 +450,6 @@ def sync_quizzes(specs) -> dict[str, int]:
     return counts
 
 
-def assign_quiz(actor: User, quiz: Quiz, people, team_ids, tiers, due_on) -> int:
-    return assign(actor, "quiz_id", quiz.id, people, team_ids, tiers, due_on)
-
-
 def assign(actor: User, target_column: str, target_id: int, people, team_ids, tiers, due_on) -> int:
     """Give a quiz (`quiz_id`) or a drill (`scenario_id`) to people, teams
     and tiers. An existing assignment to the same target only moves its due

@@ -30,7 +30,8 @@ from app.quiz.reporting import (
     results_xlsx,
 )
 from app.quiz.routes import quiz_or_404 as _quiz_or_404
-from app.quiz.services import QuizData, assign_quiz, grade_by_hand, save_quiz
+from app.quiz.services import QuizData, grade_by_hand, save_quiz
+from app.quiz.services import assign as assign_to
 from app.quiz.stats import analyse
 
 staff_only = role_required(*STAFF_ROLES)
@@ -105,6 +106,13 @@ def grade(slot_id):
 @staff_only
 def assign(quiz_id):
     quiz = _quiz_or_404(quiz_id)
+    return assign_page("quiz_id", quiz, url_for("quiz.manage"))
+
+
+def assign_page(target_column: str, target, done_url: str):
+    """The assignment form for a quiz (`quiz_id`) or a drill (`scenario_id`):
+    people by employee number (within the assigner's scope), teams they can
+    see, tiers for trainers and admins, an optional due date."""
     teams = db.session.scalars(visible_teams(current_user)).all()
     form = AssignForm()
     tiers = TIER_LABELS if current_user.role in (Role.TRAINER, Role.ADMIN) else {}
@@ -118,10 +126,11 @@ def assign(quiz_id):
         elif not (people or form.team_ids.data or form.tiers.data):
             form.employee_nos.errors.append(_("Choose people, teams or tiers."))
         else:
-            created = assign_quiz(current_user, quiz, people, form.team_ids.data, form.tiers.data, form.due_on.data)
+            created = assign_to(current_user, target_column, target.id, people, form.team_ids.data, form.tiers.data,
+                                form.due_on.data)
             flash(_("%(n)d assignments created.", n=created), "success")
-            return redirect(url_for("quiz.manage"))
-    return render_template("quiz/assign.html", quiz=quiz, form=form)
+            return redirect(done_url)
+    return render_template("quiz/assign.html", quiz=target, form=form)
 
 
 @bp.route("/attempts/<int:attempt_id>/inspect")

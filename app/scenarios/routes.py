@@ -17,11 +17,10 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.auth.forms import EmptyForm
-from app.auth.models import TIER_LABELS, Role, User
-from app.auth.permissions import STAFF_ROLES, can_view_user, role_required, visible_teams, visible_users
+from app.auth.models import Role, User
+from app.auth.permissions import STAFF_ROLES, can_view_user, role_required
 from app.extensions import db
-from app.quiz.forms import AssignForm
-from app.quiz.services import assign
+from app.quiz.staff_routes import assign_page
 from app.scenarios import bp, drills, services
 from app.scenarios.forms import CloseForm, SessionForm
 from app.scenarios.models import (
@@ -207,23 +206,7 @@ def debrief(run_id):
 @staff_only
 def assign_drill(scenario_id):
     scenario = _scenario_or_404(scenario_id, "drill")
-    teams = db.session.scalars(visible_teams(current_user)).all()
-    form = AssignForm()
-    form.set_choices(teams, TIER_LABELS if current_user.role in (Role.TRAINER, Role.ADMIN) else {})
-    if form.validate_on_submit():
-        numbers = [n.strip() for n in (form.employee_nos.data or "").replace("，", ",").split(",") if n.strip()]
-        people = db.session.scalars(visible_users(current_user).where(User.employee_no.in_(numbers))).all()
-        unknown = sorted(set(numbers) - {p.employee_no for p in people})
-        if unknown:
-            form.employee_nos.errors.append(_("Not found or not in your teams: %(nos)s", nos=", ".join(unknown)))
-        elif not (people or form.team_ids.data or form.tiers.data):
-            form.employee_nos.errors.append(_("Choose people, teams or tiers."))
-        else:
-            created = assign(current_user, "scenario_id", scenario.id, people, form.team_ids.data, form.tiers.data,
-                             form.due_on.data)
-            flash(_("%(n)d assignments created.", n=created), "success")
-            return redirect(url_for("scenarios.preview", scenario_id=scenario.id))
-    return render_template("quiz/assign.html", quiz=scenario, form=form)
+    return assign_page("scenario_id", scenario, url_for("scenarios.preview", scenario_id=scenario.id))
 
 
 # ------------------------------------------------------------------ role-play sessions

@@ -34,59 +34,50 @@ MAX_REPLY_CHARS = 2000
 
 # ------------------------------------------------------------------ sync
 
+def _sync_rows(model, version_model, items, counts: dict, label: str, fields, version_fields) -> set[str]:
+    """Upsert one kind of row (rubrics or scenarios) by slug; a changed
+    content hash appends a version and makes it current."""
+    rows = {r.slug: r for r in db.session.scalars(select(model))}
+    for loaded in items:
+        row = rows.get(loaded.spec.id)
+        current = row.current_version if row is not None else None
+        if row is None:
+            row = rows[loaded.spec.id] = model(slug=loaded.spec.id)
+            db.session.add(row)
+            counts[f"{label}_added"] += 1
+        elif current is not None and current.content_hash == loaded.content_hash:
+            counts["unchanged"] += 1
+        else:
+            counts[f"{label}_new_version"] += 1
+        for name, value in {**fields(loaded.spec), "status": "active", "source_path": loaded.path}.items():
+            setattr(row, name, value)
+        if current is None or current.content_hash != loaded.content_hash:
+            version = version_model(version=1 + max((v.version for v in row.versions), default=0),
+                                    definition=loaded.definition, content_hash=loaded.content_hash,
+                                    **version_fields(loaded))
+            row.versions.append(version)
+            row.current_version = version
+    seen = {item.spec.id for item in items}
+    for slug, row in rows.items():
+        if slug not in seen and row.status == "active":
+            row.status = "retired"
+            counts["retired"] += 1
+    return seen
+
+
 def sync_content(content: LoadedContent) -> dict[str, int]:
     """Make the database match scenarios/: new files are added, changed ones
     get a new version, vanished ones are retired. Idempotent; commits once."""
     counts = {"rubrics_added": 0, "rubrics_new_version": 0, "scenarios_added": 0, "scenarios_new_version": 0,
               "retired": 0, "unchanged": 0}
-    rubrics = {r.slug: r for r in db.session.scalars(select(Rubric))}
-    for loaded in content.rubrics:
-        spec = loaded.spec
-        row = rubrics.get(spec.id)
-        if row is None:
-            row = Rubric(slug=spec.id)
-            db.session.add(row)
-            rubrics[spec.id] = row
-            counts["rubrics_added"] += 1
-        elif row.current_version is not None and row.current_version.content_hash == loaded.content_hash:
-            counts["unchanged"] += 1
-        else:
-            counts["rubrics_new_version"] += 1
-        row.kind, row.title_zh, row.title_en = spec.kind, spec.title_zh, spec.title_en
-        row.status, row.source_path = "active", loaded.path
-        if row.current_version is None or row.current_version.content_hash != loaded.content_hash:
-            number = 1 + max((v.version for v in row.versions), default=0)
-            version = RubricVersion(version=number, definition=loaded.definition, content_hash=loaded.content_hash)
-            row.versions.append(version)
-            row.current_version = version
-    scenarios = {s.slug: s for s in db.session.scalars(select(Scenario))}
-    for loaded in content.scenarios:
-        spec = loaded.spec
-        row = scenarios.get(spec.id)
-        if row is None:
-            row = Scenario(slug=spec.id)
-            db.session.add(row)
-            counts["scenarios_added"] += 1
-        elif row.current_version is not None and row.current_version.content_hash == loaded.content_hash:
-            counts["unchanged"] += 1
-        else:
-            counts["scenarios_new_version"] += 1
-        row.kind, row.title_zh, row.title_en = spec.kind, spec.title_zh, spec.title_en
-        row.situation, row.difficulty, row.competencies = spec.situation, spec.difficulty, list(spec.competencies)
-        row.status, row.source_path = "active", loaded.path
-        if row.current_version is None or row.current_version.content_hash != loaded.content_hash:
-            number = 1 + max((v.version for v in row.versions), default=0)
-            version = ScenarioVersion(version=number, definition=loaded.definition, content_hash=loaded.content_hash,
-                                      max_total=loaded.max_total, max_competencies=loaded.max_competencies)
-            row.versions.append(version)
-            row.current_version = version
-    seen_rubrics = {r.spec.id for r in content.rubrics}
-    seen_scenarios = {s.spec.id for s in content.scenarios}
-    for slug, row in [*rubrics.items(), *scenarios.items()]:
-        wanted = seen_rubrics if isinstance(row, Rubric) else seen_scenarios
-        if slug not in wanted and row.status == "active":
-            row.status = "retired"
-            counts["retired"] += 1
+    _sync_rows(Rubric, RubricVersion, content.rubrics, counts, "rubrics",
+               lambda spec: {"kind": spec.kind, "title_zh": spec.title_zh, "title_en": spec.title_en},
+               lambda loaded: {})
+    _sync_rows(Scenario, ScenarioVersion, content.scenarios, counts, "scenarios",
+               lambda spec: {"kind": spec.kind, "title_zh": spec.title_zh, "title_en": spec.title_en,
+                             "situation": spec.situation, "difficulty": spec.difficulty,
+                             "competencies": list(spec.competencies)},
+               lambda loaded: {"max_total": loaded.max_total, "max_competencies": loaded.max_competencies})
     db.session.commit()
     return counts
 

@@ -5,6 +5,7 @@ Each public function validates, writes, leaves an audit row and commits once.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -39,6 +40,24 @@ def hash_password(password: str) -> str:
 
 def generate_temporary_password() -> str:
     return secrets.token_urlsafe(9)
+
+
+_NUMBER_SEPARATORS = re.compile(r"[\s,，、;；]+")
+
+
+def find_by_employee_numbers(text: str, within=None) -> tuple[list[User], list[str]]:
+    """People named in a typed list of employee numbers — separated by
+    commas (， or ,), 、, semicolons or spaces; matched ignoring case — in
+    the order given, without repeats, optionally within a SELECT of users.
+    Returns (found, the numbers as typed that matched nobody)."""
+    wanted = list(dict.fromkeys(n for n in _NUMBER_SEPARATORS.split(text or "") if n))
+    if not wanted:
+        return [], []
+    query = (within if within is not None else select(User)).where(
+        func.upper(User.employee_no).in_([n.upper() for n in wanted]))
+    found = {u.employee_no.upper(): u for u in db.session.scalars(query)}
+    people = list(dict.fromkeys(found[n.upper()] for n in wanted if n.upper() in found))
+    return people, [n for n in wanted if n.upper() not in found]
 
 
 def record_audit(actor: User | None, action: str, entity_type: str, entity_id,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.auth.models import TIER_LABELS, Role, User
 from app.auth.permissions import STAFF_ROLES, role_required, visible_teams, visible_users
+from app.auth.services import find_by_employee_numbers
 from app.bank.i18n import translate
 from app.bank.models import TYPE_LABELS
 from app.bank.types import PayloadError
@@ -118,9 +119,7 @@ def assign_page(target_column: str, target, done_url: str):
     tiers = TIER_LABELS if current_user.role in (Role.TRAINER, Role.ADMIN) else {}
     form.set_choices(teams, tiers)
     if form.validate_on_submit():
-        numbers = [n.strip() for n in (form.employee_nos.data or "").replace("，", ",").split(",") if n.strip()]
-        people = db.session.scalars(visible_users(current_user).where(User.employee_no.in_(numbers))).all()
-        unknown = sorted(set(numbers) - {p.employee_no for p in people})
+        people, unknown = find_by_employee_numbers(form.employee_nos.data, visible_users(current_user))
         if unknown:
             form.employee_nos.errors.append(_("Not found or not in your teams: %(nos)s", nos=", ".join(unknown)))
         elif not (people or form.team_ids.data or form.tiers.data):

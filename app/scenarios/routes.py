@@ -17,8 +17,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.auth.forms import EmptyForm
-from app.auth.models import Role, User
+from app.auth.models import Role
 from app.auth.permissions import STAFF_ROLES, can_view_user, role_required
+from app.auth.services import find_by_employee_numbers
 from app.extensions import db
 from app.quiz.staff_routes import assign_page
 from app.scenarios import bp, drills, services
@@ -219,19 +220,14 @@ def sessions():
     return render_template("scenarios/sessions.html", sessions=rows)
 
 
-def _people(numbers: str) -> tuple[list[User], list[str]]:
-    wanted = [n.strip() for n in numbers.replace("，", ",").split(",") if n.strip()]
-    found = {u.employee_no: u for u in db.session.scalars(select(User).where(User.employee_no.in_(wanted)))}
-    return [found[n] for n in dict.fromkeys(wanted) if n in found], [n for n in wanted if n not in found]
-
-
 SESSION_ERRORS = {
     "not_an_agent": lambda: _("Only an active agent can be assessed."),
-    "not_your_team": lambda: _("You can only set up role-plays for agents in your team."),
+    "not_your_team": lambda: _("You can only set up role-plays for agents in your own team or the teams you manage."),
     "no_observers": lambda: _("Name at least one observer."),
     "agent_cannot_observe": lambda: _("The agent assessed cannot observe or play the customer."),
     "inactive": lambda: _("That person's account is deactivated."),
-    "not_a_teammate": lambda: _("Observers and the customer player must be supervisors or the agent's teammates."),
+    "not_a_teammate": lambda: _("Observers and the customer player must be the agent's teammates, the agent's managers, "
+                                "trainers or admins."),
     "no_rubric": lambda: _("This card's rubric is missing; run content sync."),
 }
 
@@ -251,9 +247,9 @@ def new_session():
     if not _is_staff():
         del form.supervisor_weight
     if form.validate_on_submit():
-        agents, missing = _people(form.agent.data)
-        observers, missing_observers = _people(form.observers.data)
-        player, missing_player = _people(form.customer_player.data or "")
+        agents, missing = find_by_employee_numbers(form.agent.data)
+        observers, missing_observers = find_by_employee_numbers(form.observers.data)
+        player, missing_player = find_by_employee_numbers(form.customer_player.data or "")
         if missing or not agents:
             form.agent.errors.append(_("No one has the employee number %(no)s.", no=form.agent.data.strip()))
         elif missing_observers:
@@ -289,7 +285,8 @@ def _session_page(session: RoleplaySession, sheet_errors=None, draft=None, statu
     own = services.rater_of(session, current_user)
     readable = services.can_read_sheets(session, current_user)
     result = session.result if session.status == "closed" else (services.aggregate(session) if readable else None)
-    comments = [r.comment for r in session.raters if r.submitted_at and r.comment] \
+    # Sorted by text, not by observer, so the order does not tell who wrote what.
+    comments = sorted(r.comment for r in session.raters if r.submitted_at and r.comment) \
         if session.status == "closed" else []
     return render_template(
         "scenarios/session.html", session=session, spec=services.roleplay_spec(session.version), criteria=criteria,

@@ -256,8 +256,10 @@ class SessionError(ValueError):
 
 def check_session_people(actor: User, agent: User, observers: list[User], customer_player: User | None) -> None:
     """Who may set up what: staff for agents in their scope; an agent for
-    their own team (peers take turns). Observers are staff or the agent's
-    teammates; nobody observes themself."""
+    their own team (peers take turns). Observers and the customer player are
+    the agent's teammates or staff responsible for the agent (trainers,
+    admins, the managers of the agent's team); nobody observes themself. The
+    customer player may also observe (pairs score each other)."""
     from app.auth.permissions import can_view_user
 
     if agent.role != Role.AGENT or not agent.is_active:
@@ -275,7 +277,10 @@ def check_session_people(actor: User, agent: User, observers: list[User], custom
             raise SessionError(field, "agent_cannot_observe")
         if not person.is_active:
             raise SessionError(field, "inactive")
-        if not (is_supervisor(person) or (person.team_id is not None and person.team_id == agent.team_id)):
+        responsible = person.role in (Role.TRAINER, Role.ADMIN) or (
+            person.role == Role.MANAGER and manages(person, agent.team_id))
+        if not (responsible or (person.role == Role.AGENT and person.team_id is not None
+                                and person.team_id == agent.team_id)):
             raise SessionError(field, "not_a_teammate")
 
 

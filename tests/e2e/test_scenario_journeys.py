@@ -86,6 +86,7 @@ def test_two_observers_score_a_roleplay_and_the_agent_sees_the_result(page: Page
     sign_in(page, live_server, "M001")
     page.goto(session_url)
     page.locator("#summary").fill("整体稳定，下次先回应情绪再给方案。")
+    page.once("dialog", lambda dialog: dialog.accept())       # "publish the result? cannot be undone"
     page.get_by_test_id("close-session").click()
     expect(page.get_by_test_id("session-result")).to_be_visible()
     sign_out(page)

@@ -61,8 +61,8 @@ def test_a_manager_sets_up_a_session_in_the_browser(client, login_as, world):
 
 
 @pytest.mark.parametrize("creator, fields, message", [
-    ("manager", {"agent": "outsider"}, "agents in your team"),
-    ("peer", {"agent": "outsider"}, "agents in your team"),
+    ("manager", {"agent": "outsider"}, "agents in your own team"),
+    ("peer", {"agent": "outsider"}, "agents in your own team"),
     ("manager", {"observers": "outsider"}, "teammates"),
     ("manager", {"observers": "agent"}, "cannot observe"),
     ("manager", {"agent": "trainer"}, "Only an active agent"),
@@ -246,3 +246,27 @@ def test_an_agent_who_set_up_their_own_assessment_cannot_close_it(client, login_
     submit_sheet(other, people["peer2"], {"greet": 1, "solve": 2, "privacy": 1}, "")
     assert client.post_form(f"/scenarios/roleplays/{other.id}/close", {}).status_code == 302
     assert db.session.get(RoleplaySession, other.id).status == "closed"
+
+
+def test_a_manager_of_another_team_cannot_be_named_observer(client, login_as, world, make_user):
+    roleplay, _, _, people = world
+    stranger = make_user("manager")       # manages no team of the agent
+    people["peer"].locale = "en"
+    db.session.commit()
+    login_as(user=people["peer"])
+    response = client.post_form("/scenarios/roleplays/new", {
+        "scenario_id": roleplay.id, "agent": people["agent"].employee_no,
+        "observers": stranger.employee_no, "held_on": "2026-12-01"})
+    assert response.status_code == 200 and "trainers or admins" in response.get_data(as_text=True)
+    assert db.session.scalar(select(RoleplaySession)) is None
+
+
+def test_employee_numbers_may_be_separated_by_dun_and_typed_in_any_case(client, login_as, world):
+    roleplay, _, _, people = world
+    login_as(user=people["manager"])
+    response = client.post_form("/scenarios/roleplays/new", {
+        "scenario_id": roleplay.id, "agent": people["agent"].employee_no.lower(),
+        "observers": f"{people['trainer'].employee_no.lower()}、{people['peer'].employee_no} ;",
+        "held_on": "2026-12-01"})
+    assert response.status_code == 302
+    assert len(db.session.scalar(select(RoleplaySession)).raters) == 2

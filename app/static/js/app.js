@@ -25,9 +25,12 @@
 
   function isEnglish() { return document.documentElement.lang === "en"; }
 
-  // A refused save (time up, attempt closed) answers 409 with a message to show in place.
+  // A refused save (time up, attempt closed) answers 409 with a message to show in place;
+  // forms marked data-swap-422 show their 422 answer (the form again, with the reason).
   document.addEventListener("htmx:beforeSwap", function (event) {
-    if (event.detail.xhr.status === 409) {
+    var status = event.detail.xhr.status;
+    var elt = event.detail.elt;
+    if (status === 409 || (status === 422 && elt.closest && elt.closest("[data-swap-422]"))) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }

@@ -32,6 +32,9 @@ def create_app(config_class=None) -> Flask:
             "sqlite://" if app.testing else f"sqlite:///{os.path.join(app.instance_path, 'agentpath.db')}"
         )
 
+    from app.web import BoundedInt
+
+    app.url_map.converters["int"] = BoundedInt
     _init_extensions(app)
     _register_blueprints(app)
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from flask import Flask, request
+from flask import Flask, abort, request
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -86,7 +87,24 @@ def audit_value(value) -> str:
     return str(value)
 
 
+class BoundedInt(IntegerConverter):
+    """`<int:…>` in URLs: ids beyond a 32-bit column cannot exist, so they
+    answer 404 instead of overflowing the database driver."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_web_hooks(app: Flask) -> None:
+    @app.before_request
+    def refuse_nul_characters():
+        # A NUL in a posted form value cannot be stored (PostgreSQL refuses it
+        # in text) and is never typed by a person: a clear 400, up front.
+        # (Query strings are only compared or searched, and searches cope.)
+        if any("\x00" in key or "\x00" in value for key, value in request.form.items(multi=True)):
+            abort(400, description="NUL characters are not allowed in form values.")
+
     @app.before_request
     def settle_locale():
         # Resolve the language while the user row is fresh: after a commit it

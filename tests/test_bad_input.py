@@ -75,3 +75,17 @@ def test_question_import_commit_twice_imports_once(client, login_as):
     assert client.post_form("/bank/import/commit", {"upload_key": key, "format": "gift"}).status_code == 302
     assert client.post_form("/bank/import/commit", {"upload_key": key, "format": "nope"}).status_code == 400
     assert db.session.scalar(select(func.count(Question.id))) == 1
+
+
+def test_ids_beyond_32_bits_answer_404_not_500(client, login_as):
+    login_as("trainer")
+    for url in ("/scenarios/99999999999999999999", "/scenarios/runs/2147483648", "/scenarios/roleplays/9" * 3,
+                "/quizzes/99999999999999999999", "/scenarios/rubrics/1?version=99999999999999999999"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_nul_characters_in_posted_forms_are_refused(client, login_as):
+    login_as("manager")
+    assert client.get("/scenarios/?situation=a\x00b").status_code == 200
+    response = client.post_form("/scenarios/roleplays/new", {"agent": "KF\x00", "observers": "x", "held_on": "2026-12-01"})
+    assert response.status_code == 400

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from app.scenarios.replies import ForbiddenRule, ReplyCheck, ReplyRules, RequiredRule, check_reply
 from app.scenarios.schema import COMPETENCIES, EMOTIONS, Condition, DrillSpec, NodeSpec, ReplySpec, Route
@@ -198,29 +199,63 @@ class Outcome:
 def step_outcomes(name: str, node: NodeSpec) -> list[list[Outcome]]:
     """The ways out of a node, grouped by what the agent does: one group per
     choice; for a reply step one group holding the passing reply and every
-    best failing variant (the search takes the best of a group)."""
+    distinct way to fail it (the search tries them all)."""
     groups = [[Outcome(f"{name}#c{i}", dict(c.points), c.mood, c.next, c.text)]
               for i, c in enumerate(node.choices)]
     reply = node.reply
     if reply is not None:
-        full: dict[str, float] = {}
-        for rule in reply.required:
-            full[rule.competency] = full.get(rule.competency, 0.0) + rule.points
+        full = _sum_points([(r.competency, r.points) for r in reply.required])
         failed_routes = reply.next_if_failed or reply.next
-        fails = []
-        for rule in reply.required:
-            points = dict(full)
-            points[rule.competency] -= rule.points
-            fails.append(points)
-        for rule in reply.forbidden:
-            points = dict(full)
-            points[rule.competency] = points.get(rule.competency, 0.0) + rule.penalty
-            fails.append(points)
-        if reply.min_chars or reply.max_chars:
-            fails.append({})
         groups.append([Outcome(f"{name}#reply", full, reply.mood_if_passed, reply.next, "pass")]
-                      + [Outcome(f"{name}#reply", p, reply.mood_if_failed, failed_routes, "fail") for p in fails])
+                      + [Outcome(f"{name}#reply", p, reply.mood_if_failed, failed_routes, "fail")
+                         for p in _failing_points(reply)])
     return groups
+
+
+def _sum_points(pairs) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for competency, points in pairs:
+        out[competency] = out.get(competency, 0.0) + points
+    return out
+
+
+MAX_RULES_ENUMERATED = 8
+
+
+def _failing_points(reply: ReplySpec) -> list[dict[str, float]]:
+    """Every distinct set of points a failing reply can earn: any subset of
+    the required elements found with any subset of the forbidden ones used,
+    short of a pass; a reply outside the length bounds earns nothing. Past
+    MAX_RULES_ENUMERATED rules, the likeliest ones: nothing, all but one
+    element, all with one forbidden phrasing."""
+    required = [(r.competency, r.points) for r in reply.required]
+    forbidden = [(f.competency, f.penalty) for f in reply.forbidden]
+    length_bound = bool(reply.min_chars or reply.max_chars)
+    found: dict[tuple, dict[str, float]] = {}
+
+    def add(points: dict[str, float]) -> None:
+        found.setdefault(tuple(sorted((k, v) for k, v in points.items() if v)), points)
+
+    if required or length_bound:
+        add({})
+    if len(required) + len(forbidden) <= MAX_RULES_ENUMERATED:
+        for r_size in range(len(required) + 1):
+            for kept in combinations(required, r_size):
+                for f_size in range(len(forbidden) + 1):
+                    for broken in combinations(forbidden, f_size):
+                        if r_size == len(required) and not broken:
+                            continue            # that reply passes
+                        add(_sum_points([*kept, *broken]))
+    else:
+        full = _sum_points(required)
+        for index in range(len(required)):
+            add(_sum_points(required[:index] + required[index + 1:]))
+        for rule in forbidden:
+            add(_sum_points([*required, rule]))
+        if full:
+            add({})
+    return list(found.values())
+
 
 
 @dataclass
@@ -331,7 +366,8 @@ def best_path(spec: DrillSpec, objective: Callable[[dict[str, float]], float] = 
               ) -> BestPath:
     """The walk from the start that maximises `objective` of the points it
     earns, under the rules of a run. Exact: a depth-first search over
-    (node, mood, steps already scored) with memoisation; a state met again
+    (node, mood, steps already scored, total so far — routes may test it)
+    with memoisation; a state met again
     on the current walk is cut (returning to it gains nothing). Raises
     SearchTooLarge past MAX_SEARCH_STATES states."""
     groups = {name: step_outcomes(name, node) for name, node in spec.nodes.items()}
@@ -341,7 +377,7 @@ def best_path(spec: DrillSpec, objective: Callable[[dict[str, float]], float] = 
     minus = float("-inf")
 
     def search(node: str, mood: int, used: frozenset, score: float) -> tuple[float, tuple, str, int]:
-        key = (node, mood, used)
+        key = (node, mood, used, score)
         if key in memo:
             value, steps, ending = memo[key]
             return value, steps, ending, len(on_stack) + 1

@@ -8,10 +8,12 @@ services.can_view_session / can_read_sheets (blind until one's own sheet is in).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -56,7 +58,10 @@ def labels():
 def _int(value: str | None) -> int | None:
     """A plain non-negative integer from a form or query value, else None."""
     value = (value or "").strip()
-    return int(value) if value.isascii() and value.isdigit() else None
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number < 2**31 else None
 
 
 def _is_staff() -> bool:
@@ -139,14 +144,23 @@ def _own_run_or_404(run_id: int) -> DrillRun:
     return run
 
 
+def choice_order(run: DrillRun, node: str, count: int) -> list[int]:
+    """The order the choices of `node` are shown in for this run: fixed per
+    run and node (a reload shows the same), unguessable without the secret
+    key. Buttons post the position shown, never the index in the file, so
+    "the first one written is the best" cannot be read from the page."""
+    seed = hmac.new(current_app.secret_key.encode(), f"{run.id}:{run.step_count}:{node}".encode(),
+                    hashlib.sha256).hexdigest()
+    order = list(range(count))
+    random.Random(seed).shuffle(order)
+    return order
+
+
 def _run_context(run: DrillRun, notice: str = "") -> dict:
     spec = services.drill_spec(run.version)
     state = drills.RunState.from_json(run.state)
     node = spec.nodes[state.node]
-    # Choices appear in an order of their own for each run and node (stable
-    # across reloads), so "the first one is the right one" teaches nothing.
-    order = list(range(len(node.choices)))
-    random.Random(f"{run.id}:{state.node}").shuffle(order)
+    order = choice_order(run, state.node, len(node.choices))
     return {"run": run, "spec": spec, "node": node, "state": state, "choice_order": order,
             "mood": EMOTIONS[state.mood], "form": EmptyForm(), "notice": notice}
 
@@ -168,9 +182,14 @@ def step(run_id):
     if expected is None:
         abort(400)
     notice, status = "", 200
-    choice = request.form.get("choice")
+    shown = _int(request.form.get("choice"))
+    choice = None
+    if shown is not None and expected == run.step_count and run.status == "in_progress":
+        node_name = run.state["node"]
+        order = choice_order(run, node_name, len(services.drill_spec(run.version).nodes[node_name].choices))
+        choice = order[shown] if shown < len(order) else None
     try:
-        changed = services.take_step(run, expected, choice=_int(choice), reply=request.form.get("reply"))
+        changed = services.take_step(run, expected, choice=choice, reply=request.form.get("reply"))
         if not changed and run.status == "in_progress":
             notice = _("That step was already taken; this is where the conversation is now.")
     except services.StepRefused as refused:
@@ -198,7 +217,7 @@ def debrief(run_id):
             return redirect(url_for("scenarios.run", run_id=run.id))
         abort(404)
     spec = services.drill_spec(run.version)
-    best = drills.maximum(spec)
+    best = services.drill_maximum(run.version)
     return render_template("scenarios/debrief.html", run=run, spec=spec, best=best, form=EmptyForm(),
                            maximum=run.version.max_competencies or {})
 
@@ -361,11 +380,14 @@ def close(session_id):
     if not services.can_close(session, current_user):
         abort(403)
     try:
-        services.close_session(session, current_user, form.summary.data or "")
+        closed = services.close_session(session, current_user, form.summary.data or "")
     except services.SessionError:
         flash(_("No sheet has been submitted yet; the session cannot be closed."), "error")
     else:
-        flash(_("Session closed; the agent can now see the result."), "success")
+        if closed:
+            flash(_("Session closed; the agent can now see the result."), "success")
+        else:
+            flash(_("This session is already closed."), "warning")
     return redirect(url_for("scenarios.session", session_id=session.id))
 
 
@@ -385,10 +407,10 @@ def rubric(rubric_id):
     if row is None or row.current_version is None:
         abort(404)
     version = row.current_version
-    requested = request.args.get("version", type=int)
-    if requested is not None:
-        version = db.session.scalar(select(RubricVersion).where(RubricVersion.rubric_id == row.id,
-                                                                RubricVersion.version == requested))
+    if "version" in request.args:
+        requested = _int(request.args["version"])
+        version = None if requested is None else db.session.scalar(select(RubricVersion).where(
+            RubricVersion.rubric_id == row.id, RubricVersion.version == requested))
         if version is None:
             abort(404)
     table = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import combinations
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -93,6 +94,16 @@ def _drill_spec(version_id: int, content_hash: str) -> DrillSpec:
 def drill_spec(version: ScenarioVersion) -> DrillSpec:
     """The parsed drill of a version (versions never change: cached)."""
     return _drill_spec(version.id, version.content_hash)
+
+
+@lru_cache(maxsize=64)
+def _drill_maximum(version_id: int, content_hash: str) -> drills.Maximum:
+    return drills.maximum(_drill_spec(version_id, content_hash))
+
+
+def drill_maximum(version: ScenarioVersion) -> drills.Maximum:
+    """The best path and maxima of a version, computed once per process."""
+    return _drill_maximum(version.id, version.content_hash)
 
 
 def roleplay_spec(version: ScenarioVersion) -> RoleplaySpec:
@@ -238,11 +249,19 @@ def can_see_customer_brief(session: RoleplaySession, user: User) -> bool:
     return user.id != session.agent_id or session.status == "closed"
 
 
+PEER_CLOSE_MIN_SHEETS = 2
+
+
 def can_close(session: RoleplaySession, user: User) -> bool:
-    """Responsible staff, or whoever set the session up — unless that is the
-    agent assessed (who must not publish their own result early)."""
-    return session.status == "open" and (
-        has_scope(session, user) or (user.id == session.created_by_id and user.id != session.agent_id))
+    """Responsible staff may close. An agent who set a peer session up may
+    close it once at least two observers have submitted (so no one peer
+    publishes a result alone) — never the agent assessed."""
+    if session.status != "open":
+        return False
+    if has_scope(session, user):
+        return True
+    sheets = sum(1 for r in session.raters if r.submitted_at is not None)
+    return user.id == session.created_by_id and user.id != session.agent_id and sheets >= PEER_CLOSE_MIN_SHEETS
 
 
 class SessionError(ValueError):
@@ -319,7 +338,10 @@ def submit_sheet(session: RoleplaySession, user: User, ratings: dict[str, int | 
         return False
     result = rubric.score(rubric_criteria(session.rubric_version), ratings)
     done = db.session.execute(
-        update(RoleplayRater).where(RoleplayRater.id == rater.id, RoleplayRater.submitted_at.is_(None)).values(
+        update(RoleplayRater).where(
+            RoleplayRater.id == rater.id, RoleplayRater.submitted_at.is_(None),
+            RoleplayRater.session_id.in_(select(RoleplaySession.id).where(RoleplaySession.status == "open"))
+        ).values(
             ratings=dict(ratings), percent=result.percent, competencies=result.competencies,
             critical_failures=list(result.critical_failures), comment=comment.strip()[:4000],
             submitted_at=utcnow())).rowcount
@@ -388,8 +410,9 @@ def close_session(session: RoleplaySession, actor: User, summary: str) -> bool:
         update(RoleplaySession).where(RoleplaySession.id == session.id, RoleplaySession.status == "open").values(
             status="closed", result=result, summary=summary.strip()[:4000], closed_at=utcnow(),
             closed_by_id=actor.id)).rowcount
-    record_audit(actor, "roleplay.closed", "roleplay_session", session.id, None,
-                 {"percent": result["percent"], "raters": result["raters"]})
+    if done:
+        record_audit(actor, "roleplay.closed", "roleplay_session", session.id, None,
+                     {"percent": result["percent"], "raters": result["raters"]})
     db.session.commit()
     db.session.refresh(session)
     return bool(done)
@@ -432,12 +455,27 @@ class AgreementTable:
     dropped_sessions: int
 
 
+MAX_RATERS_SEARCHED = 12
+
+
+def _rater_groups(raters: list[int]):
+    """Every group of two or more raters (up to MAX_RATERS_SEARCHED raters);
+    beyond that, the pairs and the whole set, which is what fits a page."""
+    if len(raters) <= MAX_RATERS_SEARCHED:
+        for size in range(2, len(raters) + 1):
+            yield from combinations(raters, size)
+    else:
+        yield from combinations(raters, 2)
+        yield tuple(raters)
+
+
 def agreement_across(sessions: list[RoleplaySession]) -> AgreementTable:
     """ICC needs every rater to have scored every target. From closed
     sessions on one rubric version, keep the raters who scored at least two
-    of them, then the largest complete block: repeatedly drop the rater
-    missing most sessions until at least two raters scored every remaining
-    session. Krippendorff's α on the totals uses every sheet (it allows gaps)."""
+    of them, then the largest complete block: the group of two or more
+    raters who all scored the most sessions (ties: more raters). With more
+    than MAX_RATERS_SEARCHED raters only pairs and the whole set are tried.
+    Krippendorff's α on the totals uses every sheet (it allows gaps)."""
     sheets = {}
     for s in sessions:
         for r in s.raters:
@@ -451,15 +489,10 @@ def agreement_across(sessions: list[RoleplaySession]) -> AgreementTable:
     except stats.AgreementError:
         alpha = None
     best: tuple[list[int], list[RoleplaySession]] = ([], [])
-    while len(raters) >= 2:
-        complete = [s for s in sessions if all((s.id, u) in sheets for u in raters)]
-        if len(complete) > len(best[1]) or (len(complete) == len(best[1]) and len(raters) > len(best[0])):
-            best = (list(raters), complete)
-        missing = {u: sum(1 for s in sessions if (s.id, u) not in sheets) for u in raters}
-        worst = max(raters, key=lambda u: (missing[u], u))
-        if missing[worst] == 0:
-            break
-        raters.remove(worst)
+    for group in _rater_groups(raters):
+        complete = [s for s in sessions if all((s.id, u) in sheets for u in group)]
+        if (len(complete), len(group)) > (len(best[1]), len(best[0])):
+            best = (list(group), complete)
     kept_raters, kept_sessions = best
     matrix = [[sheets[(s.id, u)] for u in kept_raters] for s in kept_sessions]
     icc = None

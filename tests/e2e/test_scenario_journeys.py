@@ -24,11 +24,11 @@ def test_agent_completes_a_drill_with_a_reply_step_and_reads_the_debrief(page: P
     page.get_by_test_id("start-drill").click()
     expect(page.get_by_test_id("customer-line")).to_contain_text("华东分拨中心")
     expect(page.get_by_test_id("mood")).to_have_attribute("data-mood", "anxious")
-    page.get_by_test_id("choice-0").click()                 # greet and ask for the order number
+    page.locator("button.choice-button", has_text="我是客服小林").click()   # greet, ask for the order number
     expect(page.get_by_test_id("customer-line")).to_contain_text("DD20261127-4471")
     page.reload()                                            # progress survives a reload
     expect(page.get_by_test_id("customer-line")).to_contain_text("DD20261127-4471")
-    page.get_by_test_id("choice-0").click()                 # look it up in the system
+    page.locator("button.choice-button", has_text="（查询系统）").click()    # look it up in the system
     expect(page.get_by_test_id("reply-box")).to_be_visible()
     page.get_by_test_id("reply-box").fill(GOOD_REPLY)
     page.get_by_test_id("send-reply").click()

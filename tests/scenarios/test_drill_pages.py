@@ -27,7 +27,20 @@ def start(client, drill) -> DrillRun:
     return db.session.get(DrillRun, run_id)
 
 
-def step(client, run, count, **data):
+def shown_position(client, run, index: int) -> str:
+    """The value of the button showing the file's choice `index` on the run page."""
+    from app.scenarios.services import drill_spec
+
+    run = db.session.get(DrillRun, run.id)
+    text = drill_spec(run.version).nodes[run.state["node"]].choices[index].text
+    page = client.get(f"/scenarios/runs/{run.id}").get_data(as_text=True)
+    return re.search(r'name="choice" value="(\d+)" class="choice-button">' + re.escape(text) + "<", page).group(1)
+
+
+def step(client, run, count, choice=None, **data):
+    """Take a step; `choice` is the index in the file (mapped to the button shown)."""
+    if choice is not None:
+        data["choice"] = shown_position(client, run, int(choice))
     return client.post_form(f"/scenarios/runs/{run.id}/step", {"step": count, **data}, headers=HX)
 
 
@@ -49,6 +62,10 @@ def test_a_whole_run_with_a_reply_step_and_the_debrief(client, login_as, drill):
     run = start(client, drill)
     page = client.get(f"/scenarios/runs/{run.id}").get_data(as_text=True)
     assert "我的包裹到哪了？" in page and 'data-mood="anxious"' in page
+    buttons = re.findall(r'name="choice" value="(\d+)" class="choice-button">([^<]+)<', page)
+    assert [value for value, _ in buttons] == ["0", "1"]     # positions shown, not indexes in the file
+    again = client.get(f"/scenarios/runs/{run.id}").get_data(as_text=True)
+    assert re.findall(r'class="choice-button">([^<]+)<', again) == [text for _, text in buttons]  # stable
     # Choices are shown, their feedback and points are not.
     assert "您好，请提供订单号，我马上查。" in page and "先问候再收集信息" not in page and "推给第三方" not in page
     first = step(client, run, 0, choice="0")
@@ -81,8 +98,9 @@ def test_progress_survives_a_reload_and_the_run_resumes(client, login_as, drill)
 def test_a_double_submit_changes_nothing(client, login_as, drill):
     login_as("agent")
     run = start(client, drill)
-    step(client, run, 0, choice="0")
-    repeat = step(client, run, 0, choice="1")
+    first = shown_position(client, run, 0)
+    client.post_form(f"/scenarios/runs/{run.id}/step", {"step": 0, "choice": first}, headers=HX)
+    repeat = client.post_form(f"/scenarios/runs/{run.id}/step", {"step": 0, "choice": first}, headers=HX)
     assert repeat.status_code == 200 and "drill-notice" in repeat.get_data(as_text=True)
     run = db.session.get(DrillRun, run.id)
     assert run.step_count == 1 and len(run.steps) == 1 and run.steps[0]["text"] == "您好，请提供订单号，我马上查。"
@@ -90,6 +108,7 @@ def test_a_double_submit_changes_nothing(client, login_as, drill):
 
 @pytest.mark.parametrize("data, status", [
     ({"step": "0", "choice": "9"}, 422),
+    ({"step": "0", "choice": "99999999999999999999"}, 422),
     ({"step": "0", "choice": "x"}, 422),
     ({"step": "0", "choice": "²"}, 422),
     ({"step": "²", "choice": "0"}, 400),
@@ -97,7 +116,7 @@ def test_a_double_submit_changes_nothing(client, login_as, drill):
     ({"step": "x", "choice": "0"}, 400),
     ({"choice": "0"}, 400),
 ])
-def test_bad_choices_are_refused_without_changes(client, login_as, drill, data, status):
+def test_bad_choices_are_refused_without_changes(client, login_as, drill, data, status):  # raw posts
     login_as("agent")
     run = start(client, drill)
     response = client.post_form(f"/scenarios/runs/{run.id}/step", data, headers=HX)
@@ -119,7 +138,7 @@ def test_an_empty_or_huge_reply_is_refused_and_the_draft_kept(client, login_as, 
 def test_without_htmx_a_step_redirects_to_the_run(client, login_as, drill):
     login_as("agent")
     run = start(client, drill)
-    response = client.post_form(f"/scenarios/runs/{run.id}/step", {"step": 0, "choice": "0"})
+    response = client.post_form(f"/scenarios/runs/{run.id}/step", {"step": 0, "choice": shown_position(client, run, 0)})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/scenarios/runs/{run.id}")
 
 
@@ -133,7 +152,7 @@ def test_runs_are_private_and_debriefs_follow_the_team_scope(client, login_as, m
     for intruder in (make_user("agent", team=team), make_user("trainer")):
         login_as(user=intruder)
         assert client.get(f"/scenarios/runs/{run.id}").status_code == 404
-        assert step(client, run, 2, choice="0").status_code == 404
+        assert step(client, run, 2, reply="抱歉").status_code == 404
     login_as(user=make_user("agent", team=team))
     assert client.get(f"/scenarios/runs/{run.id}/debrief").status_code == 404
     login_as("manager", team=other)

@@ -271,12 +271,51 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
+REPLY_TOKENS = ["甲乙", "丙丁", "戊己"]
+
+
+def reply_node(draw, targets):
+    """A reply step whose rules are plain tokens, so a brute force can write
+    every combination of them."""
+    required = [{"code": f"r{k}", "label": f"r{k}", "any": [REPLY_TOKENS[k]],
+                 "competency": draw(st.sampled_from(["communication", "emotion"])), "points": draw(st.integers(0, 3))}
+                for k in range(draw(st.integers(0, 2)))]
+    forbidden = [{"code": "f0", "label": "f0", "any": [REPLY_TOKENS[2]], "penalty": draw(st.integers(-2, 0))}] \
+        if draw(st.booleans()) else []
+    reply = {"required": required, "forbidden": forbidden, "next": draw(st.sampled_from(targets)),
+             "mood_if_passed": draw(st.integers(-1, 1)), "mood_if_failed": draw(st.integers(-1, 1))}
+    if draw(st.booleans()) or not (required or forbidden):
+        reply["min_chars"] = 3
+    if draw(st.booleans()):
+        condition = draw(st.sampled_from([{"score_at_most": 1}, {"score_at_least": 2}, {"mood_at_least": "annoyed"}]))
+        reply["next_if_failed"] = [{"if": condition, "to": draw(st.sampled_from(targets))},
+                                   {"to": draw(st.sampled_from(targets))}]
+    return {"reply": reply}
+
+
+def reply_texts(node):
+    """Every reply that matters: each combination of the tokens, padded to
+    pass the length bound, and one too short."""
+    from itertools import combinations
+
+    texts = ["x"]
+    for size in range(len(REPLY_TOKENS) + 1):
+        for chosen in combinations(REPLY_TOKENS, size):
+            texts.append("".join(chosen) + "好的好的")
+    return texts
+
+
 @st.composite
 def small_drills(draw):
     inner = [f"n{i}" for i in range(draw(st.integers(1, 4)))]
     endings = [f"e{i}" for i in range(draw(st.integers(1, 2)))]
     nodes = {}
     for index, name in enumerate(inner):
+        if index > 0 and draw(st.integers(0, 2)) == 0:
+            nodes[name] = reply_node(draw, inner + endings)
+            if draw(st.booleans()):
+                nodes[name]["emotion"] = draw(st.sampled_from(drills.EMOTIONS))
+            continue
         choices = []
         for k in range(draw(st.integers(1, 3))):
             target = draw(st.sampled_from(inner + endings))
@@ -308,24 +347,61 @@ def brute_force_best(spec: DrillSpec) -> float:
     todo = [drills.start(spec)]
     while todo:
         state = todo.pop()
-        key = (state.node, state.mood, frozenset(state.used), state.ending)
+        key = (state.node, state.mood, frozenset(state.used), state.score, state.ending)
         if key in seen:
             continue
         seen.add(key)
         if state.finished:
             best = max(best, state.score)
             continue
-        for index in range(len(spec.nodes[state.node].choices)):
+        node = spec.nodes[state.node]
+        for index in range(len(node.choices)):
             after = copy.deepcopy(state)
             drills.choose(spec, after, index)
             todo.append(after)
+        if node.reply is not None:
+            for text in reply_texts(node):
+                after = copy.deepcopy(state)
+                drills.answer(spec, after, text)
+                todo.append(after)
     return best
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 @given(small_drills())
 def test_the_search_matches_brute_force_on_random_small_graphs(spec):
     if drills.graph_errors(spec):
         return
     expected = brute_force_best(spec)
     assert drills.best_path(spec).value == expected
+
+
+def test_the_search_keeps_apart_equal_steps_reached_with_different_scores():
+    # Failing the reply with one element (1 point) keeps the total low enough
+    # for the bonus route; passing (2 points) does not.
+    spec = spec_of("""
+        a: {emotion: calm, reply: {required: [{code: x, label: X, any: [您好]}, {code: y, label: Y, any: [抱歉]}],
+                                   next: b}}
+        b: {choices: [{text: 走, next: [{if: {score_at_most: 1}, to: bonus}, {to: plain}]}]}
+        bonus: {ending: resolved, points: {communication: 10}}
+        plain: {ending: resolved}
+    """)
+    best = drills.best_path(spec)
+    assert best.value == 11 and best.steps[0] == ("a", "fail")
+
+
+def test_a_reply_that_earns_nothing_can_be_retried_for_points():
+    # Matching nothing earns nothing and does not use the step up: looping
+    # back for the 5 points and then passing is the best walk.
+    spec = spec_of("""
+        a: {emotion: calm, reply: {required: [{code: x, label: X, any: [您好]}, {code: y, label: Y, any: [抱歉]}],
+                                   next: end, next_if_failed: loop}}
+        loop: {choices: [{text: 再来, next: a, points: {communication: 5}}]}
+        end: {ending: resolved}
+    """)
+    assert drills.best_path(spec).value == 7
+    state = drills.start(spec)
+    drills.answer(spec, state, "嗯")
+    drills.choose(spec, state, 0)
+    drills.answer(spec, state, "您好，抱歉")
+    assert state.finished and state.score == 7       # the engine agrees

@@ -241,9 +241,11 @@ def test_an_agent_who_set_up_their_own_assessment_cannot_close_it(client, login_
     login_as(user=people["agent"])
     assert "close-form" not in client.get(f"/scenarios/roleplays/{session.id}").get_data(as_text=True)
     assert client.post_form(f"/scenarios/roleplays/{session.id}/close", {}).status_code == 403
-    login_as(user=people["peer"])    # a teammate who set one up may close it
-    other = new_session(world, observers=("peer2",), creator="peer")
+    login_as(user=people["peer"])    # a teammate who set one up may close it once two sheets are in
+    other = new_session(world, observers=("peer2", "peer"), creator="peer")
     submit_sheet(other, people["peer2"], {"greet": 1, "solve": 2, "privacy": 1}, "")
+    assert client.post_form(f"/scenarios/roleplays/{other.id}/close", {}).status_code == 403
+    submit_sheet(other, people["peer"], {"greet": 1, "solve": 1, "privacy": 1}, "")
     assert client.post_form(f"/scenarios/roleplays/{other.id}/close", {}).status_code == 302
     assert db.session.get(RoleplaySession, other.id).status == "closed"
 
@@ -270,3 +272,17 @@ def test_employee_numbers_may_be_separated_by_dun_and_typed_in_any_case(client, 
         "held_on": "2026-12-01"})
     assert response.status_code == 302
     assert len(db.session.scalar(select(RoleplaySession)).raters) == 2
+
+
+def test_the_agreement_block_is_the_largest_complete_one():
+    from types import SimpleNamespace as NS
+
+    from app.scenarios.services import agreement_across
+
+    scored = {"A": [1, 2, 3], "B": [1, 2, 3, 4], "C": [1, 4, 5, 6], "D": [2, 4, 5, 6]}
+    users = {name: NS(id=i, name=name) for i, name in enumerate(scored)}
+    sessions = [NS(id=s, raters=[NS(user_id=users[n].id, user=users[n], submitted_at=1, percent=50 + 7 * s + len(n))
+                                 for n, done in scored.items() if s in done]) for s in range(1, 7)]
+    table = agreement_across(sessions)
+    assert len(table.sessions) == 3 and len(table.raters) == 2
+    assert table.icc is not None and table.dropped_sessions == 3

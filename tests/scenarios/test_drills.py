@@ -270,7 +270,6 @@ def test_the_search_gives_up_on_an_explosive_graph(monkeypatch):
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-
 REPLY_TOKENS = ["甲乙", "丙丁", "戊己"]
 
 

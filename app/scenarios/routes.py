@@ -312,9 +312,7 @@ def _session_page(session: RoleplaySession, sheet_errors=None, draft=None, statu
         own=own, readable=readable, result=result, comments=comments, sheet_errors=sheet_errors or {},
         draft=draft or {}, form=EmptyForm(), close_form=CloseForm(),
         show_customer=services.can_see_customer_brief(session, current_user),
-        can_close=services.can_close(session, current_user),
-        criterion_pct={r.id: services.criterion_percent(criteria, r.ratings or {}) for r in session.raters
-                       if r.submitted_at}), status
+        can_close=services.can_close(session, current_user)), status
 
 
 @bp.route("/roleplays/<int:session_id>")

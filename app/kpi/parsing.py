@@ -1,0 +1,178 @@
+"""Reading the cells of KPI exports. Pure.
+
+Values come as `92.5%`, `0.925`, `1,234`, `00:03:25`, `3分25秒`, `9秒`,
+`2分钟`, empty cells or placeholders such as `延迟统计` / `-`; dates as
+`2026-10-05`, `2026/10/5`, `2026年10月5日`, `20261005`, `2026-10`,
+`2026年10月`, Excel dates, or a range `2026-10-01至2026-10-31`. Errors are
+ValueError with a message meant for the person who made the file.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime, timedelta
+
+EMPTY = {"", "-", "--", "—", "n/a", "na", "null", "none", "延迟统计", "暂无", "无", "/"}
+
+_NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
+_CLOCK = re.compile(r"^(\d+):([0-5]?\d)(?::([0-5]?\d))?(\.\d+)?$")
+_CHINESE_DURATION = re.compile(
+    r"^(?:(\d+(?:\.\d+)?)(?:小时|时|h))?(?:(\d+(?:\.\d+)?)(?:分钟|分|min|m))?(?:(\d+(?:\.\d+)?)(?:秒钟|秒|s|sec))?$")
+
+
+def clean(text) -> str:
+    """NFKC (full-width digits and signs to ASCII), trimmed, no thin spaces."""
+    if text is None:
+        return ""
+    return unicodedata.normalize("NFKC", str(text)).replace("\u00a0", " ").strip()
+
+
+def is_empty(text) -> bool:
+    return clean(text).lower() in EMPTY
+
+
+def parse_number(text) -> float | None:
+    """A plain number, thousands separators allowed; None for an empty cell."""
+    if isinstance(text, bool):
+        raise ValueError(f"not a number: {text!r}")
+    if isinstance(text, int | float):
+        return float(text)
+    value = clean(text)
+    if value.lower() in EMPTY:
+        return None
+    if not _NUMBER.match(value):
+        raise ValueError(f"not a number: {value!r}")
+    return float(value.replace(",", ""))
+
+
+def parse_percent(text, fraction_column: bool = False) -> tuple[float | None, bool]:
+    """A rate as a percentage (92.5). Returns (value, had % sign). A bare
+    number is read as a fraction (0.925 → 92.5) when `fraction_column` says
+    the column holds fractions (decided by the caller over the whole column)."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return (float(text) * 100 if fraction_column else float(text)), False
+    value = clean(text)
+    if value.lower() in EMPTY:
+        return None, False
+    if value.endswith("%"):
+        number = parse_number(value[:-1].strip())
+        if number is None:
+            raise ValueError(f"not a percentage: {value!r}")
+        return number, True
+    number = parse_number(value)
+    return (number * 100 if fraction_column and number is not None else number), False
+
+
+def parse_seconds(text) -> float | None:
+    """A duration in seconds: `205`, `205.5`, `00:03:25`, `3:25`, `3分25秒`,
+    `9秒`, `2分钟`, `1小时2分`. Excel times (fractions of a day) arrive as
+    datetime.time or timedelta from openpyxl."""
+    if hasattr(text, "hour") and hasattr(text, "minute") and not isinstance(text, datetime):
+        return text.hour * 3600 + text.minute * 60 + text.second + text.microsecond / 1e6
+    if isinstance(text, timedelta):
+        return text.total_seconds()
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text)
+    value = clean(text).replace(" ", "")
+    if value.lower() in EMPTY:
+        return None
+    clock = _CLOCK.match(value)
+    if clock:
+        first, second, third, fraction = clock.groups()
+        if third is None:          # m:ss
+            return int(first) * 60 + int(second) + float(fraction or 0)
+        return int(first) * 3600 + int(second) * 60 + int(third) + float(fraction or 0)
+    duration = _CHINESE_DURATION.match(value)
+    if duration and any(duration.groups()):
+        hours, minutes, seconds = (float(g) if g else 0.0 for g in duration.groups())
+        return hours * 3600 + minutes * 60 + seconds
+    try:
+        return parse_number(value)
+    except ValueError:
+        raise ValueError(f"not a duration: {value!r} (use seconds, hh:mm:ss or 3分25秒)") from None
+
+
+_DATE_PATTERNS = [
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})[日号]?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+]
+_MONTH_PATTERNS = [
+    re.compile(r"^(\d{4})[-/.](\d{1,2})$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月?$"),
+    re.compile(r"^(\d{4})(\d{2})$"),
+]
+_RANGE = re.compile(r"^(.+?)\s*(?:至|到|~|～|—|–|\s-\s|/)\s*(.+)$")
+
+
+def parse_period(text) -> tuple[date, date]:
+    """The first and last day a cell covers: a day, a month or a range.
+    Raises ValueError for anything else, including impossible dates."""
+    if isinstance(text, datetime):
+        return text.date(), text.date()
+    if isinstance(text, date):
+        return text, text
+    value = clean(text)
+    if not value:
+        raise ValueError("empty date")
+    for pattern in _DATE_PATTERNS:
+        match = pattern.match(value)
+        if match:
+            day = _date(*match.groups(), original=value)
+            return day, day
+    for pattern in _MONTH_PATTERNS:
+        match = pattern.match(value)
+        if match:
+            first = _date(match.group(1), match.group(2), "1", original=value)
+            return first, _month_end(first)
+    ranged = _RANGE.match(value)
+    if ranged:
+        start, _ = parse_period(ranged.group(1))
+        _, end = parse_period(ranged.group(2))
+        if end < start:
+            raise ValueError(f"the range {value!r} ends before it starts")
+        return start, end
+    raise ValueError(f"not a date or month: {value!r} (use 2026-10-05, 2026-10 or 2026年10月)")
+
+
+def _date(year, month, day, original: str) -> date:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError:
+        raise ValueError(f"no such date: {original!r}") from None
+
+
+def _month_end(first: date) -> date:
+    following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def month_of(start: date, end: date) -> date:
+    """The month a row belongs to (its first day); a row spanning two
+    months cannot be rolled up and is refused."""
+    if (start.year, start.month) != (end.year, end.month):
+        raise ValueError(f"{start.isoformat()} to {end.isoformat()} spans more than one month")
+    return start.replace(day=1)
+
+
+ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
+
+
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """Text and the encoding used: the one given, else UTF-8 (with or
+    without BOM), else GB18030 (a superset of GBK and GB2312)."""
+    if encoding:
+        try:
+            return data.decode(encoding), encoding
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise ValueError(f"the file is not valid {encoding}: {exc}") from None
+    try:
+        return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError:
+        pass
+    raise ValueError("the file's encoding is not UTF-8 or GBK/GB18030; save it as UTF-8 CSV or XLSX")

@@ -85,8 +85,8 @@ def _init_extensions(app: Flask) -> None:
     import app.api.models  # noqa: F401  (register every model with the metadata)
     import app.auth.models  # noqa: F401
     import app.bank.models  # noqa: F401
-    import app.quiz.models  # noqa: F401
     import app.kpi.models  # noqa: F401
+    import app.quiz.models  # noqa: F401
     import app.scenarios.models  # noqa: F401
     import app.uploads  # noqa: F401
 

@@ -75,6 +75,76 @@ def register_cli(app: Flask) -> None:
         click.echo("quizzes: " + ", ".join(f"{name} {n}" for name, n in quiz_counts.items()))
         scenario_counts = sync_content(scenarios)
         click.echo("scenarios: " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in scenario_counts.items()))
+        from app.kpi.catalogue import seed_catalogue
+
+        click.echo(f"KPI catalogue: {seed_catalogue()} default metrics added.")
+
+    kpi = click.Group("kpi", help="KPI data.")
+    app.cli.add_command(kpi)
+
+    @kpi.command("import")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--mapping", "mapping_name", default="", help="A saved column mapping (default: guessed from the headers).")
+    @click.option("--encoding", default=None, help="Force the CSV encoding (default: UTF-8, else GBK/GB18030).")
+    @click.option("--dry-run", is_flag=True, help="Check and preview; write nothing.")
+    def kpi_import_command(file: Path, mapping_name: str, encoding: str | None, dry_run: bool):
+        """Import KPI values from CSV or XLSX, all or nothing."""
+        from app.kpi.files import FileRefused, read_table
+        from app.kpi.importer import (
+            ImportRefused,
+            Mapping,
+            MappingError,
+            commit_import,
+            file_hash,
+            plan_import,
+            suggest_mapping,
+        )
+        from app.kpi.models import ColumnMapping
+
+        data = file.read_bytes()
+        try:
+            table = read_table(file.name, data, encoding)
+            if mapping_name:
+                saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == mapping_name))
+                if saved is None:
+                    raise MappingError(f"no saved mapping named {mapping_name!r}")
+                mapping = Mapping.from_json({"layout": saved.layout, **saved.columns})
+            else:
+                mapping, unmapped = suggest_mapping(table.headers)
+                if unmapped:
+                    click.echo(f"{file}: columns not used: {', '.join(unmapped)}", err=True)
+            preview = plan_import(table, mapping)
+        except (FileRefused, MappingError) as error:
+            click.echo(f"{file}: {error}", err=True)
+            sys.exit(1)
+        for error in preview.errors:
+            click.echo(f"{file}: {error}", err=True)
+        if preview.error_count > len(preview.errors):
+            click.echo(f"{file}: … and {preview.error_count - len(preview.errors)} more errors", err=True)
+        for warning in preview.warnings:
+            click.echo(f"{file}: warning: {warning}", err=True)
+        for note in preview.notes:
+            click.echo(f"{file}: note: {note}", err=True)
+        click.echo(f"{preview.rows_read} rows read ({preview.rows_ok} OK, {preview.error_count} with errors, "
+                   f"{preview.skipped_totals} total rows skipped); {len(preview.values)} monthly values for "
+                   f"{len(preview.agents)} agents, {len(preview.months)} months, {len(preview.metrics)} metrics.")
+        if preview.error_count:
+            click.echo("Nothing imported.", err=True)
+            sys.exit(1)
+        if dry_run:
+            click.echo("Dry run: nothing written.")
+            return
+        try:
+            result = commit_import(preview, None, source="cli", filename=file.name, digest=file_hash(data),
+                                   mapping=mapping)
+        except ImportRefused as error:
+            click.echo(f"{file}: {error}", err=True)
+            sys.exit(1)
+        if result.batch is None:
+            click.echo(f"Nothing changed: all {result.unchanged} values are already there.")
+        else:
+            click.echo(f"Import #{result.batch.id}: {result.added} added, {result.replaced} replaced, "
+                       f"{result.unchanged} unchanged.")
 
     questions = click.Group("questions", help="Import and export questions.")
     app.cli.add_command(questions)

@@ -137,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.bank import bp as bank_bp
     from app.dashboard import bp as dashboard_bp
     from app.extensions import csrf
+    from app.kpi import bp as kpi_bp
     from app.quiz import bp as quiz_bp
     from app.scenarios import bp as scenarios_bp
 
@@ -146,6 +147,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(bank_bp, url_prefix="/bank")
     app.register_blueprint(quiz_bp, url_prefix="/quizzes")
     app.register_blueprint(scenarios_bp, url_prefix="/scenarios")
+    app.register_blueprint(kpi_bp, url_prefix="/kpi")
     csrf.exempt(api_bp)  # bearer tokens, no cookies
     app.register_blueprint(api_bp, url_prefix="/api/v1")
 

@@ -125,7 +125,7 @@ def register_cli(app: Flask) -> None:
             click.echo(f"{file}: warning: {warning}", err=True)
         for note in preview.notes:
             click.echo(f"{file}: note: {note}", err=True)
-        click.echo(f"{preview.rows_read} rows read ({preview.rows_ok} OK, {preview.error_count} with errors, "
+        click.echo(f"{preview.rows_read} rows read ({preview.rows_ok} OK, {preview.error_rows} with errors, "
                    f"{preview.skipped_totals} total rows skipped); {len(preview.values)} monthly values for "
                    f"{len(preview.agents)} agents, {len(preview.months)} months, {len(preview.metrics)} metrics.")
         if preview.error_count:

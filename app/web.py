@@ -52,6 +52,10 @@ def _nav_for(role: str, locale: str) -> list[tuple[str, str]]:
              ("scenarios.library", _("Scenarios"))]
     if role in ("manager", "trainer", "admin"):
         items += [("dashboard.teams", _("Teams")), ("quiz.manage", _("Quizzes"))]
+    if role in ("manager", "admin"):
+        items.append(("kpi.history", _("KPI")))
+    elif role == "trainer":
+        items.append(("kpi.metrics", _("KPI")))
     if role in ("trainer", "admin"):
         items.append(("bank.index", _("Question bank")))
     if role == "admin":

@@ -9,11 +9,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from app import create_app
 from app.api.services import create_token
 from app.bank.services import QuestionData, save_question
 from app.extensions import db
+from app.kpi.catalogue import seed_catalogue
+from app.kpi.models import ImportBatch, Metric
 from app.quiz.models import Assignment, Quiz, QuizSection
 from app.quiz.services import finalise, start_attempt
 from app.scenarios.services import create_session, start_run, take_step
@@ -25,6 +28,7 @@ EVERYONE = frozenset(ROLES)
 STAFF = frozenset({"trainer", "manager", "admin"})
 ADMIN = frozenset({"admin"})
 AUTHORS = frozenset({"trainer", "admin"})
+IMPORTERS = frozenset({"manager", "admin"})
 PUBLIC = "public"
 
 # endpoint → who may use it. API endpoints are checked with bearer tokens.
@@ -98,6 +102,15 @@ ACCESS: dict[str, frozenset | str] = {
     "scenarios.close": STAFF,           # scoped like scenarios.session
     "scenarios.rubrics": EVERYONE,
     "scenarios.rubric": EVERYONE,
+    "kpi.upload": IMPORTERS,
+    "kpi.mapping": IMPORTERS,        # someone else's (or no) upload: back to the upload page
+    "kpi.commit": IMPORTERS,
+    "kpi.history": IMPORTERS,        # lists only imports touching one's teams
+    "kpi.rollback": IMPORTERS,       # scoped: the sample import touches the sample manager's team
+    "kpi.team": STAFF,               # scoped
+    "kpi.person": EVERYONE,          # scoped: an agent sees only themself
+    "kpi.metrics": STAFF,
+    "kpi.edit_metric": ADMIN,
     "api.me": EVERYONE,
     "api.users": EVERYONE,
     "api.user": EVERYONE,
@@ -111,7 +124,7 @@ QUERY = {"bank.diff": "?from=1&to=1"}
 # outside its scope: they must answer 404, never the record.
 OWNER_ONLY = ("quiz.attempt", "quiz.save", "quiz.page_submit", "quiz.flag", "quiz.summary", "quiz.submit", "quiz.review",
               "quiz.certificate")
-SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent"), ("scenarios.debrief", "agent"),
+SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent"), ("scenarios.debrief", "agent"), ("kpi.person", "agent"),
               ("scenarios.session", "agent"), ("scenarios.submit_sheet", "agent"), ("scenarios.close", "agent")} | {
     (endpoint, role) for endpoint in ("scenarios.run", "scenarios.step") for role in ROLES} | {
     (endpoint, role) for endpoint in OWNER_ONLY for role in ROLES} | {
@@ -178,16 +191,21 @@ def world(app, make_user, make_team):
     take_step(run, 0, choice=0)
     take_step(run, 1, reply="抱歉，明天送到。")
     session = create_session(users["trainer"], roleplay, sample_agent, [users["trainer"]], date(2026, 12, 1))
+    seed_catalogue()
+    batch = ImportBatch(source="cli", filename="sample.csv", team_ids=[team.id])
+    db.session.add(batch)
+    db.session.commit()
     args = {"user_id": sample_agent.id, "team_id": team.id, "token_id": token.id, "question_id": question.id,
             "quiz_id": quiz.id, "attempt_id": attempt.id, "slot_id": graded.slots[0].id, "scenario_id": drill.id,
-            "run_id": run.id, "session_id": session.id, "rubric_id": rubric.id}
+            "run_id": run.id, "session_id": session.id, "rubric_id": rubric.id, "key": "no-such-upload",
+            "batch_id": batch.id, "metric_id": db.session.scalar(select(Metric.id))}
     tokens = {role: create_token(users["admin"], user, role)[1] for role, user in users.items()}
     return users, args, tokens
 
 
 def _url(rule: str, args: dict) -> str:
     for name, value in args.items():
-        rule = rule.replace(f"<int:{name}>", str(value))
+        rule = rule.replace(f"<int:{name}>", str(value)).replace(f"<{name}>", str(value))
     assert "<" not in rule, f"no sample value for {rule}"
     return rule
 

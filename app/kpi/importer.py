@@ -173,7 +173,8 @@ class RowError:
 class Preview:
     values: dict[tuple[int, date, str], tuple[float, int | None, int]]   # (user, month, metric) → value, contacts, rows
     errors: list[RowError]
-    error_count: int
+    error_count: int                                # errors found (the first MAX_LISTED_ERRORS are listed)
+    error_rows: int                                 # rows with at least one
     warnings: list[RowError]
     rows_read: int
     rows_ok: int
@@ -225,7 +226,7 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
     seen_rows: dict[tuple, int] = {}
     bare_max: dict[str, float] = defaultdict(float)    # metric column → largest bare number seen
     bare_any: dict[str, bool] = defaultdict(bool)
-    rows_read = rows_ok = skipped = 0
+    rows_read = rows_ok = skipped = error_rows = 0
     samples = []
 
     def cell(cells_row, header):
@@ -295,7 +296,9 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
                 continue
             seen_rows[key] = number
             cells[key] = (number, value, bare, contacts, header, month)
-        if errors.count == row_errors:
+        if errors.count != row_errors:
+            error_rows += 1
+        else:
             rows_ok += 1
             if len(samples) < 5:
                 samples.append({"row": number, "agent": raw_agent,
@@ -318,7 +321,8 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
     notes = list(table.notes)
     if fraction_columns:
         notes.append("read as fractions (0.925 → 92.5 %): " + ", ".join(sorted(fraction_columns)))
-    return Preview(values=values, errors=errors.errors, error_count=errors.count, warnings=warnings.errors,
+    return Preview(values=values, errors=errors.errors, error_count=errors.count, error_rows=error_rows,
+                   warnings=warnings.errors,
                    rows_read=rows_read, rows_ok=rows_ok, skipped_totals=skipped, agents=agents,
                    months=sorted({k[1] for k in values}), metrics=sorted({k[2] for k in values}), samples=samples,
                    notes=notes)
@@ -405,7 +409,7 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
     no batch. Raises ImportRefused (nothing written) when the preview has
     errors or the actor may not import for some of the agents."""
     if preview.error_count:
-        raise ImportRefused(f"{preview.error_count} rows have errors; nothing was imported")
+        raise ImportRefused(f"{preview.error_rows} rows have errors; nothing was imported")
     if not preview.values:
         raise ImportRefused("the file holds no values")
     check_scope(actor, preview)

@@ -85,4 +85,18 @@
       el.form.submit();
     }
   });
+
+  // Trend charts: <canvas data-chart='{"labels": [...], "score": [...]}'> (Chart.js, loaded by the page).
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.Chart) { return; }
+    document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
+      var data = JSON.parse(canvas.getAttribute("data-chart"));
+      new window.Chart(canvas, {
+        type: "line",
+        data: {labels: data.labels, datasets: [{label: isEnglish() ? "KPI score" : "KPI 得分", data: data.score,
+                                                 borderColor: "#1f6feb", spanGaps: true, tension: 0.2}]},
+        options: {scales: {y: {min: 0, max: 100}}, animation: false}
+      });
+    });
+  });
 })();

@@ -111,6 +111,8 @@ ACCESS: dict[str, frozenset | str] = {
     "kpi.person": EVERYONE,          # scoped: an agent sees only themself
     "kpi.metrics": STAFF,
     "kpi.edit_metric": ADMIN,
+    "api.push_kpi_values": IMPORTERS,
+    "api.read_kpi_values": EVERYONE,  # scoped to the token's user
     "api.me": EVERYONE,
     "api.users": EVERYONE,
     "api.user": EVERYONE,

@@ -31,6 +31,15 @@ TEAM_SCHEMA = {
     },
 }
 
+KPI_VALUE_SCHEMA = {
+    "type": "object", "required": ["employee_no", "period", "metric", "value"],
+    "properties": {
+        "employee_no": {"type": "string"}, "period": {"type": "string", "example": "2026-10"},
+        "metric": {"type": "string", "example": "csat"},
+        "value": {"oneOf": [{"type": "number"}, {"type": "string"}], "example": 92.5},
+        "contacts": {"type": "integer", "minimum": 0},
+    },
+}
 ERROR_SCHEMA = {
     "type": "object",
     "required": ["error"],
@@ -101,5 +110,34 @@ def openapi_document() -> dict:
                         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Team"}}}}}}},
                     **ERRORS},
             }},
+            "/kpi/values": {
+                "post": {
+                    "summary": "Push KPI values (managers for their teams, admins); all or nothing",
+                    "description": "Rates are percentages (92.5 or \"92.5%\"), times seconds or \"00:03:25\", "
+                                   "periods a month (2026-10) or a day rolled up to its month. Sending the same "
+                                   "values again changes nothing; a different value replaces the old one, which "
+                                   "the import history keeps.",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                        "type": "object", "required": ["values"], "properties": {"values": {
+                            "type": "array", "maxItems": 10000, "items": KPI_VALUE_SCHEMA}}}}}},
+                    "responses": {
+                        "201": {"description": "Stored: batch id and counts (added, replaced, unchanged)"},
+                        "200": {"description": "Nothing changed: every value was already there"},
+                        "422": _json("Error", "Some items are invalid: error.errors lists index, field, message; "
+                                              "nothing was stored"),
+                        **ERRORS,
+                    },
+                },
+                "get": {
+                    "summary": "KPI values visible to the token's user",
+                    "parameters": [
+                        {"name": "agent", "in": "query", "schema": {"type": "string"}, "description": "employee no"},
+                        {"name": "period", "in": "query", "schema": {"type": "string", "pattern": "^\\d{4}-\\d{2}$"}},
+                        {"name": "metric", "in": "query", "schema": {"type": "string"}},
+                    ],
+                    "responses": {"200": {"description": "Values (at most 5,000; truncated says when more matched)"},
+                                  **ERRORS},
+                },
+            },
         },
     }

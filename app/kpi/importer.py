@@ -210,9 +210,11 @@ def _metric_lookup(metrics: list[Metric]) -> dict[str, Metric]:
     return out
 
 
-def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = None) -> Preview:
+def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = None,
+                fractions: bool = True) -> Preview:
     """Read every row and check it; nothing is written. Raises MappingError
-    when the mapping does not fit the file."""
+    when the mapping does not fit the file. `fractions=False` reads bare
+    numbers in rate columns as percentages always (the API's contract)."""
     metrics = metrics if metrics is not None else active_metrics()
     by_code = {m.code: m for m in metrics}
     mapping.check(table.headers, set(by_code))
@@ -304,7 +306,7 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
                 samples.append({"row": number, "agent": raw_agent,
                                 "period": first.isoformat() if first else "",
                                 "values": {h: _text(cell(row, h)) for _, h in columns}})
-    fraction_columns = {h for h in bare_any if bare_max[h] <= 1}
+    fraction_columns = {h for h in bare_any if bare_max[h] <= 1} if fractions else set()
     months: dict[tuple[int, date, str], list[Observation]] = defaultdict(list)
     for (user_id, code, _first, _last), (number, value, bare, contacts, header, month) in cells.items():
         metric = by_code[code]

@@ -34,6 +34,9 @@ def register_cli(app: Flask) -> None:
 
         runs, sessions = seed_scenario_history()
         click.echo(f"Scenario history: {runs} drill runs and {sessions} role-play sessions created.")
+        from app.kpi.demo import seed_kpi_history
+
+        click.echo(f"KPI history: {seed_kpi_history()} monthly values imported from generated files.")
         click.echo(f"Demo log-ins (password '{DEMO_PASSWORD}'):")
         for number, name, role in result.logins:
             click.echo(f"  {number:<8} {name:<6} {role}")

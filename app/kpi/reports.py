@@ -28,7 +28,7 @@ def format_value(metric: Metric, value: float | None) -> str:
     if metric.unit == "percent":
         return f"{value:.1f}%"
     if metric.unit == "seconds":
-        if value < 600:
+        if value < 60:
             return f"{value:.0f}s" if value == int(value) else f"{value:.1f}s"
         minutes, seconds = divmod(round(value), 60)
         return f"{minutes}:{seconds:02d}"

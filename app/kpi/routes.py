@@ -275,7 +275,7 @@ def team(team_id):
                                                     User.is_active).order_by(User.employee_no)).all()
     months = reports.months_with_data([m.id for m in members])
     month = _month_arg() or (months[0] if months else None)
-    table = reports.team_table(members, month) if month else None
+    table = reports.team_table(members, month) if month in months else None
     return render_template("kpi/team.html", team=team, month=month, months=months, table=table)
 
 

@@ -1,0 +1,51 @@
+"""A manager imports a GBK CSV with Chinese headers in chromium: upload,
+match columns, preview, commit, read the team table, roll the import back."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.test_foundation_journeys import sign_in
+
+pytestmark = pytest.mark.e2e
+
+HEADER = "工号,姓名,统计日期,咨询人数,客户满意比,首次响应(秒),平均接待时长\n"
+ROWS = ("KF1004,吴俊杰,2027-03-02,41,0.931,14,00:04:05\n"
+        "KF1004,吴俊杰,2027-03-03,39,0.902,16,00:04:25\n"
+        "KF1005,刘芷若,2027-03-02,35,0.955,11,00:03:40\n"
+        "汇总,,,115,,,\n")
+
+
+def test_manager_imports_a_gbk_csv_and_rolls_it_back(page: Page, live_server, tmp_path):
+    errors = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    file = tmp_path / "客服绩效_2027-03-01至2027-03-31.csv"
+    file.write_bytes((HEADER + ROWS).encode("gbk"))
+    sign_in(page, live_server, "M001")
+    page.goto(f"{live_server}/kpi/import")
+    page.locator("input[type=file]").set_input_files(str(file))
+    page.get_by_test_id("kpi-upload-submit").click()
+    mapping = page.get_by_test_id("kpi-mapping")
+    expect(mapping).to_contain_text("客户满意比")
+    # Suggested from the Chinese headers; the name column is left unused.
+    expect(page.get_by_test_id("col-0")).to_have_value("agent")
+    expect(page.get_by_test_id("col-4")).to_have_value("m:csat")
+    expect(page.get_by_test_id("col-6")).to_have_value("m:aht")
+    page.get_by_test_id("kpi-preview").click()
+    result = page.get_by_test_id("kpi-preview-result")
+    expect(page.get_by_test_id("error-count")).to_have_text("0")
+    expect(result).to_contain_text("2027-03")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("kpi-commit").click()
+    history = page.get_by_test_id("kpi-history")
+    expect(history).to_contain_text("客服绩效_2027-03-01至2027-03-31.csv")
+    page.goto(f"{live_server}/kpi/teams/1?month=2027-03")
+    team = page.get_by_test_id("kpi-team")
+    expect(team).to_contain_text("91.7%")           # (93.1·41 + 90.2·39) ÷ 80
+    expect(team).to_contain_text("吴俊杰")
+    page.goto(f"{live_server}/kpi/imports")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("[data-testid^=rollback-]").first.click()
+    expect(page.locator(".flash-success")).to_be_visible()
+    page.goto(f"{live_server}/kpi/teams/1?month=2027-03")
+    expect(page.get_by_test_id("kpi-team-empty")).to_be_visible()
+    assert errors == []

@@ -30,7 +30,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import delete, func, select, update
 
 from app.auth.models import Role, User, team_managers
 from app.auth.services import record_audit
@@ -223,28 +223,30 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
     people = {u.employee_no.upper(): (u.id, u.employee_no) for u in db.session.scalars(
         select(User).where(User.role == Role.AGENT.value))}
     lookup = _metric_lookup(metrics)
-    # (user, metric, first day, last day) → (row, raw value, bare?, contacts, column, scale)
+    metric_cells: dict[str, Metric | None] = {}         # a metric cell's text → metric (cached)
+    periods: dict = {}                                   # a period cell → (first, last, month) or the error
+    # (user, metric, first day, last day) → (row, value, bare?, contacts, column)
     cells: dict[tuple, tuple] = {}
-    seen_rows: dict[tuple, int] = {}
     bare_max: dict[str, float] = defaultdict(float)    # metric column → largest bare number seen
     bare_any: dict[str, bool] = defaultdict(bool)
     rows_read = rows_ok = skipped = error_rows = 0
     samples = []
-
-    def cell(cells_row, header):
-        position = index[header]
-        return cells_row[position] if position < len(cells_row) else None
-
+    agent_at, period_at = index[mapping.agent], index[mapping.period]
+    contacts_at = index[mapping.contacts] if mapping.contacts else None
+    metric_at = index[mapping.metric] if mapping.layout == "long" else None
     if mapping.layout == "long":
-        columns = [(None, mapping.value)]
+        columns = [(None, mapping.value, index[mapping.value], header_key(mapping.value)[1])]
     else:
-        columns = [(code, header) for header, code in mapping.metrics.items()]
+        columns = [(code, header, index[header], header_key(header)[1]) for header, code in mapping.metrics.items()]
+    width = max(index.values()) + 1
 
     for number, row in table.rows:
-        if not any(c not in (None, "") and str(c).strip() for c in row):
-            continue
+        if len(row) < width:
+            row = list(row) + [None] * (width - len(row))
+        raw_agent = parsing.clean(row[agent_at])
+        if not raw_agent and not any(c not in (None, "") and str(c).strip() for c in row):
+            continue                                     # a blank line
         rows_read += 1
-        raw_agent = parsing.clean(cell(row, mapping.agent))
         if raw_agent.lower() in TOTAL_ROWS or raw_agent.rstrip("：:").lower() in TOTAL_ROWS:
             skipped += 1
             continue
@@ -254,50 +256,67 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
             errors.add(number, mapping.agent, "no employee number")
         elif person is None:
             errors.add(number, mapping.agent, f"no agent has the employee number {raw_agent}")
-        try:
-            first, last = parsing.parse_period(cell(row, mapping.period))
-            month = parsing.month_of(first, last)
-        except ValueError as exc:
-            errors.add(number, mapping.period, str(exc))
-            first = last = month = None
-        contacts = None
-        if mapping.contacts:
+        raw_period = row[period_at]
+        period = periods.get(raw_period) if isinstance(raw_period, str) else None
+        if period is None:
             try:
-                count = parsing.parse_number(cell(row, mapping.contacts))
+                first, last = parsing.parse_period(raw_period)
+                period = (first, last, parsing.month_of(first, last))
+            except ValueError as exc:
+                period = str(exc)
+            if isinstance(raw_period, str) and len(periods) < 10_000:
+                periods[raw_period] = period
+        if isinstance(period, str):
+            errors.add(number, mapping.period, period)
+            first = last = month = None
+        else:
+            first, last, month = period
+        contacts = None
+        if contacts_at is not None:
+            try:
+                count = parsing.parse_number(row[contacts_at])
                 if count is not None:
                     if count < 0 or count != int(count):
                         raise ValueError(f"contacts must be a whole number ≥ 0, not {count:g}")
                     contacts = int(count)
             except ValueError as exc:
                 errors.add(number, mapping.contacts, str(exc))
-        for code, header in columns:
-            metric = by_code.get(code) if code else None
+        for code, header, position, scale in columns:
             if code is None:
-                name = parsing.clean(cell(row, mapping.metric))
-                metric = lookup.get(header_key(name)[0])
+                text = row[metric_at]
+                metric = metric_cells.get(text, False) if isinstance(text, str) else False
+                if metric is False:
+                    name = parsing.clean(text)
+                    metric = lookup.get(header_key(name)[0])
+                    if isinstance(text, str) and len(metric_cells) < 10_000:
+                        metric_cells[text] = metric
                 if metric is None:
+                    name = parsing.clean(text)
                     errors.add(number, mapping.metric, f"unknown metric {name!r}" if name else "no metric")
                     continue
-            raw = cell(row, header)
-            if parsing.is_empty(raw):
+            else:
+                metric = by_code[code]
+            raw = row[position]
+            if raw is None or raw == "" or parsing.is_empty(raw):
                 continue
             try:
-                value, bare = _read_value(metric, raw, header_key(header)[1])
+                value, bare = _read_value(metric, raw, scale)
             except ValueError as exc:
                 errors.add(number, header, str(exc))
                 continue
             if bare and metric.unit == "percent":
                 bare_any[header] = True
-                bare_max[header] = max(bare_max[header], value)
+                if value > bare_max[header]:
+                    bare_max[header] = value
             if person is None or month is None:
                 continue
             key = (person[0], metric.code, first, last)
-            if key in seen_rows:
+            earlier = cells.get(key)
+            if earlier is not None:
                 errors.add(number, header, f"{raw_agent} {metric.code} for {first.isoformat()} is already in row "
-                                           f"{seen_rows[key]}")
+                                           f"{earlier[0]}")
                 continue
-            seen_rows[key] = number
-            cells[key] = (number, value, bare, contacts, header, month)
+            cells[key] = (number, value, bare, contacts, header)
         if errors.count != row_errors:
             error_rows += 1
         else:
@@ -305,21 +324,27 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
             if len(samples) < 5:
                 samples.append({"row": number, "agent": raw_agent,
                                 "period": first.isoformat() if first else "",
-                                "values": {h: _text(cell(row, h)) for _, h in columns}})
+                                "values": {h: _text(row[p]) for _, h, p, _ in columns}})
     fraction_columns = {h for h in bare_any if bare_max[h] <= 1} if fractions else set()
-    months: dict[tuple[int, date, str], list[Observation]] = defaultdict(list)
-    for (user_id, code, _first, _last), (number, value, bare, contacts, header, month) in cells.items():
-        metric = by_code[code]
+    rules = {code: replace(rule_of(metric), min_contacts=0) for code, metric in by_code.items()}
+    values: dict[tuple[int, date, str], tuple[float, int | None, int]] = {}
+    grouped: dict[tuple[int, date, str], list[Observation]] = {}
+    for (user_id, code, first, _last), (number, value, bare, contacts, header) in cells.items():
         if bare and header in fraction_columns:
             value *= 100
-        _plausible(metric, value, number, header, warnings)
-        months[(user_id, month, code)].append(Observation(value, contacts))
-    values = {}
-    for key, observations in months.items():
-        rule = replace(rule_of(by_code[key[2]]), min_contacts=0)
-        month_value = aggregate_month(rule, observations)
+        metric = by_code[code]
+        if metric.unit != "count" and (value < 0 or (metric.unit == "percent" and value > 100)):
+            _plausible(metric, value, number, header, warnings)
+        key = (user_id, first.replace(day=1), code)
+        if key in values:                                # a second row in the month: aggregate
+            grouped.setdefault(key, [Observation(values[key][0], values[key][1])]).append(Observation(value, contacts))
+        values[key] = (value, contacts, 1)
+    cells.clear()
+    for key, observations in grouped.items():
+        month_value = aggregate_month(rules[key[2]], observations)
         values[key] = (month_value.value, month_value.contacts, month_value.rows)
-    agents = {pid: no for pid, no in people.values() if any(k[0] == pid for k in values)}
+    user_ids = {key[0] for key in values}
+    agents = {pid: no for pid, no in people.values() if pid in user_ids}
     notes = list(table.notes)
     if fraction_columns:
         notes.append("read as fractions (0.925 → 92.5 %): " + ", ".join(sorted(fraction_columns)))
@@ -403,64 +428,97 @@ class CommitResult:
 CHUNK = 2000
 
 
+def _driver_sql(statement: str) -> str:
+    """A constant statement written with ? marks, in the driver's own style."""
+    return statement if db.session.connection().dialect.paramstyle == "qmark" else statement.replace("?", "%s")
+
+
+def _existing(keys) -> dict[tuple, tuple]:
+    """Stored values for these (user, month, metric) keys: key → (id, value, contacts, batch id)."""
+    users = sorted({k[0] for k in keys})
+    months = sorted({k[1] for k in keys})
+    wanted = set(keys)
+    found = {}
+    for start in range(0, len(users), 500):
+        rows = db.session.execute(select(KpiValue.user_id, KpiValue.month, KpiValue.metric_code, KpiValue.id,
+                                         KpiValue.value, KpiValue.contacts, KpiValue.batch_id).where(
+            KpiValue.user_id.in_(users[start:start + 500]), KpiValue.month.in_(months)))
+        for user_id, month, code, *rest in rows:
+            if (user_id, month, code) in wanted:
+                found[(user_id, month, code)] = tuple(rest)
+    return found
+
+
 def commit_import(preview: Preview, actor: User | None, *, source: str, filename: str, digest: str,
                   mapping: Mapping) -> CommitResult:
     """Write the previewed values in one transaction: new ones are added,
     different ones replace the old (kept in the batch's changes), equal ones
     are left alone. Importing the same data again changes nothing and makes
     no batch. Raises ImportRefused (nothing written) when the preview has
-    errors or the actor may not import for some of the agents."""
+    errors or the actor may not import for some of the agents.
+
+    Rows go to the database driver in chunks (executemany), not through
+    ORM objects: a million values must fit in memory and in seconds."""
     if preview.error_count:
         raise ImportRefused(f"{preview.error_rows} rows have errors; nothing was imported")
     if not preview.values:
         raise ImportRefused("the file holds no values")
     check_scope(actor, preview)
-    keys = list(preview.values)
-    existing: dict[tuple, KpiValue] = {}
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start:start + CHUNK]
-        for row in db.session.scalars(select(KpiValue).where(
-                tuple_(KpiValue.user_id, KpiValue.month, KpiValue.metric_code).in_(chunk))):
-            existing[(row.user_id, row.month, row.metric_code)] = row
-    added, replaced, unchanged = [], [], 0
+    existing = _existing(preview.values)
+    added = replaced = unchanged = 0
     for key, (value, contacts, _rows) in preview.values.items():
         old = existing.get(key)
         if old is None:
-            added.append((key, value, contacts))
-        elif abs(old.value - value) > 1e-9 or old.contacts != contacts:
-            replaced.append((key, value, contacts, old))
+            added += 1
+        elif abs(old[1] - value) > 1e-9 or old[2] != contacts:
+            replaced += 1
         else:
             unchanged += 1
     if not added and not replaced:
         db.session.rollback()
         return CommitResult(None, 0, 0, unchanged)
     batch = ImportBatch(source=source, filename=filename[:255], file_hash=digest, layout=mapping.layout,
-                        mapping=mapping.as_json(), rows_read=preview.rows_read, added=len(added),
-                        replaced=len(replaced), unchanged=unchanged,
+                        mapping=mapping.as_json(), rows_read=preview.rows_read, added=added, replaced=replaced,
+                        unchanged=unchanged,
                         team_ids=sorted(t for t in teams_touched(k[0] for k in preview.values) if t is not None),
                         created_by_id=actor.id if actor else None)
     db.session.add(batch)
     db.session.flush()
-    now = utcnow()
-    changes = [dict(batch_id=batch.id, user_id=k[0], month=k[1], metric_code=k[2], action="added", old_value=None,
-                    old_contacts=None, old_batch_id=None, new_value=v, new_contacts=c) for k, v, c in added]
-    changes += [dict(batch_id=batch.id, user_id=k[0], month=k[1], metric_code=k[2], action="replaced",
-                     old_value=old.value, old_contacts=old.contacts, old_batch_id=old.batch_id, new_value=v,
-                     new_contacts=c) for k, v, c, old in replaced]
-    for start in range(0, len(changes), CHUNK):
-        db.session.execute(BatchChange.__table__.insert(), changes[start:start + CHUNK])
-    rows = [dict(user_id=k[0], month=k[1], metric_code=k[2], value=v, contacts=c, batch_id=batch.id, updated_at=now)
-            for k, v, c in added]
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(KpiValue.__table__.insert(), rows[start:start + CHUNK])
-    for _key, value, contacts, old in replaced:
-        db.session.execute(update(KpiValue).where(KpiValue.id == old.id).values(
-            value=value, contacts=contacts, batch_id=batch.id, updated_at=now))
+    now = utcnow().replace(tzinfo=None)          # stored naive UTC, as UTCDateTime does
+    connection = db.session.connection()
+    insert_value = _driver_sql("INSERT INTO kpi_values (user_id, month, metric_code, value, contacts, batch_id, "
+                               "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+    insert_change = _driver_sql("INSERT INTO kpi_batch_changes (batch_id, user_id, month, metric_code, action, "
+                                "old_value, old_contacts, old_batch_id, new_value, new_contacts) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    update_value = _driver_sql("UPDATE kpi_values SET value = ?, contacts = ?, batch_id = ?, updated_at = ? "
+                               "WHERE id = ?")
+    adds, changes, updates = [], [], []
+
+    def flush(final=False):
+        if adds and (final or len(adds) >= CHUNK):
+            connection.exec_driver_sql(insert_value, adds)
+            adds.clear()
+        if changes and (final or len(changes) >= CHUNK):
+            connection.exec_driver_sql(insert_change, changes)
+            connection.exec_driver_sql(update_value, updates)
+            changes.clear()
+            updates.clear()
+
+    for key, (value, contacts, _rows) in preview.values.items():
+        old = existing.get(key)
+        if old is None:
+            adds.append((key[0], key[1], key[2], value, contacts, batch.id, now))
+        elif abs(old[1] - value) > 1e-9 or old[2] != contacts:
+            # Only replacements are written down: what a batch added is what still carries its id.
+            changes.append((batch.id, key[0], key[1], key[2], "replaced", old[1], old[2], old[3], value, contacts))
+            updates.append((value, contacts, batch.id, now, old[0]))
+        flush()
+    flush(final=True)
     record_audit(actor, "kpi.imported", "kpi_import_batch", batch.id, None,
-                 {"file": filename, "hash": digest, "added": len(added), "replaced": len(replaced),
-                  "unchanged": unchanged})
+                 {"file": filename, "hash": digest, "added": added, "replaced": replaced, "unchanged": unchanged})
     db.session.commit()
-    return CommitResult(batch, len(added), len(replaced), unchanged)
+    return CommitResult(batch, added, replaced, unchanged)
 
 
 def can_roll_back(actor: User, batch: ImportBatch) -> bool:
@@ -481,27 +539,24 @@ def rollback_batch(batch: ImportBatch, actor: User | None) -> int:
     how many values were restored or removed. Commits."""
     if batch.status != "committed":
         raise ImportRefused("this import was already rolled back")
-    changes = list(db.session.scalars(select(BatchChange).where(BatchChange.batch_id == batch.id)))
-    current = {}
-    keys = [(c.user_id, c.month, c.metric_code) for c in changes]
-    for start in range(0, len(keys), CHUNK):
-        for row in db.session.scalars(select(KpiValue).where(
-                tuple_(KpiValue.user_id, KpiValue.month, KpiValue.metric_code).in_(keys[start:start + CHUNK]))):
-            current[(row.user_id, row.month, row.metric_code)] = row
-    later = sorted({row.batch_id for row in current.values() if row.batch_id != batch.id and row.batch_id})
-    if later:
+    still_ours = db.session.scalar(select(func.count(KpiValue.id)).where(KpiValue.batch_id == batch.id))
+    if still_ours != batch.added + batch.replaced:
+        later = sorted(set(db.session.scalars(select(BatchChange.batch_id).join(
+            ImportBatch, ImportBatch.id == BatchChange.batch_id).where(
+            BatchChange.old_batch_id == batch.id, ImportBatch.status == "committed"))))
         raise ImportRefused("later imports changed some of these values; roll back import "
                             + ", ".join(f"#{b}" for b in later) + " first")
-    for change in changes:
-        row = current.get((change.user_id, change.month, change.metric_code))
-        if row is None:
-            continue
-        if change.action == "added":
-            db.session.delete(row)
-        else:
-            row.value, row.contacts, row.batch_id = change.old_value, change.old_contacts, change.old_batch_id
+    connection = db.session.connection()
+    restore = [(c.old_value, c.old_contacts, c.old_batch_id, c.user_id, c.month, c.metric_code)
+               for c in db.session.scalars(select(BatchChange).where(BatchChange.batch_id == batch.id))]
+    statement = _driver_sql("UPDATE kpi_values SET value = ?, contacts = ?, batch_id = ? "
+                            "WHERE user_id = ? AND month = ? AND metric_code = ?")
+    for start in range(0, len(restore), CHUNK):
+        connection.exec_driver_sql(statement, restore[start:start + CHUNK])
+    db.session.execute(delete(KpiValue).where(KpiValue.batch_id == batch.id))
     db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(
         status="rolled_back", rolled_back_at=utcnow(), rolled_back_by_id=actor.id if actor else None))
-    record_audit(actor, "kpi.rolled_back", "kpi_import_batch", batch.id, None, {"values": len(changes)})
+    record_audit(actor, "kpi.rolled_back", "kpi_import_batch", batch.id, None,
+                 {"removed": batch.added, "restored": batch.replaced})
     db.session.commit()
-    return len(changes)
+    return batch.added + batch.replaced

@@ -25,7 +25,10 @@ def clean(text) -> str:
     """NFKC (full-width digits and signs to ASCII), trimmed, no thin spaces."""
     if text is None:
         return ""
-    return unicodedata.normalize("NFKC", str(text)).replace("\u00a0", " ").strip()
+    text = str(text)
+    if text.isascii():
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).replace("\u00a0", " ").strip()
 
 
 def is_empty(text) -> bool:
@@ -39,6 +42,8 @@ def parse_number(text) -> float | None:
     if isinstance(text, int | float):
         return float(text)
     value = clean(text)
+    if value.isdigit():                       # the common case, fast
+        return float(value)
     if value.lower() in EMPTY:
         return None
     if not _NUMBER.match(value):

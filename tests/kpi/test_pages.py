@@ -135,7 +135,7 @@ def test_admins_edit_the_catalogue_and_each_change_is_a_version(client, login_as
     login_as("trainer")
     assert "kpi-metrics" in client.get("/kpi/metrics").get_data(as_text=True)
     assert client.get(f"/kpi/metrics/{metric.id}").status_code == 403
-    login_as("admin")
+    login_as("admin", locale="en")
     form = {"name_zh": "客户满意度", "name_en": "CSAT", "direction": "higher", "aggregation": "weighted_mean",
             "min_contacts": "30", "weight": "30", "bands": "90 = 100\n80：80", "active": "y"}
     bad = client.post_form(f"/kpi/metrics/{metric.id}", {**form, "bands": "90 = 100\n高 = 80"})

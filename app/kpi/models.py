@@ -61,8 +61,10 @@ class KpiValue(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "month", "metric_code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    month: Mapped[date] = mapped_column(index=True)
+    # The unique (user, month, metric) index serves lookups by user and month: no more indexes to
+    # maintain on a million-row import.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    month: Mapped[date]
     metric_code: Mapped[str] = mapped_column(String(40))
     value: Mapped[float] = mapped_column(Float)
     contacts: Mapped[int | None] = mapped_column(Integer)

@@ -16,7 +16,7 @@ from app.api.services import create_token
 from app.bank.services import QuestionData, save_question
 from app.extensions import db
 from app.kpi.catalogue import seed_catalogue
-from app.kpi.models import ImportBatch, Metric
+from app.kpi.models import ImportBatch, KpiValue, Metric
 from app.quiz.models import Assignment, Quiz, QuizSection
 from app.quiz.services import finalise, start_attempt
 from app.scenarios.services import create_session, start_run, take_step
@@ -108,6 +108,7 @@ ACCESS: dict[str, frozenset | str] = {
     "kpi.history": IMPORTERS,        # lists only imports touching one's teams
     "kpi.rollback": IMPORTERS,       # scoped: the sample import touches the sample manager's team
     "kpi.team": STAFF,               # scoped
+    "kpi.team_export": STAFF,        # scoped; a month without data answers 404
     "kpi.person": EVERYONE,          # scoped: an agent sees only themself
     "kpi.metrics": STAFF,
     "kpi.edit_metric": ADMIN,
@@ -120,7 +121,7 @@ ACCESS: dict[str, frozenset | str] = {
 }
 
 # Query strings a route needs to find its record.
-QUERY = {"bank.diff": "?from=1&to=1"}
+QUERY = {"bank.diff": "?from=1&to=1", "kpi.team_export": "?month=2026-10"}
 
 # Scoped routes where a role passes the role check but the sample record is
 # outside its scope: they must answer 404, never the record.
@@ -196,6 +197,9 @@ def world(app, make_user, make_team):
     seed_catalogue()
     batch = ImportBatch(source="cli", filename="sample.csv", team_ids=[team.id])
     db.session.add(batch)
+    db.session.flush()
+    db.session.add(KpiValue(user_id=sample_agent.id, month=date(2026, 10, 1), metric_code="csat", value=91.0,
+                            contacts=120, batch_id=batch.id))
     db.session.commit()
     args = {"user_id": sample_agent.id, "team_id": team.id, "token_id": token.id, "question_id": question.id,
             "quiz_id": quiz.id, "attempt_id": attempt.id, "slot_id": graded.slots[0].id, "scenario_id": drill.id,

@@ -93,6 +93,33 @@ def team_table(members: list[User], month: date) -> dict:
     return {"metrics": metrics, "rows": rows, "lacking": [(p, ms) for p, ms in lacking if ms]}
 
 
+def team_csv(table: dict) -> str:
+    """The team table as CSV (UTF-8 with BOM, for Excel): per metric the
+    value and its points, then the KPI score and coverage. Cells that would
+    start a spreadsheet formula are neutralised."""
+    import csv
+    import io
+
+    from app.quiz.reporting import neutralise
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header = ["工号 employee_no", "姓名 name"]
+    for metric in table["metrics"]:
+        header += [f"{metric.name_zh} {metric.code}", f"{metric.name_zh} points"]
+    writer.writerow(header + ["KPI score", "coverage %"])
+    for row in table["rows"]:
+        cells = [row.person.employee_no, row.person.name]
+        for metric in table["metrics"]:
+            cell = row.cells[metric.code]
+            cells += ["" if cell.value is None else round(cell.value, 3),
+                      "" if cell.points is None else round(cell.points, 2)]
+        score = row.dimension.score
+        cells += ["" if score is None else round(score, 2), round(100 * row.dimension.coverage, 1)]
+        writer.writerow([neutralise(c) for c in cells])
+    return "\ufeff" + buffer.getvalue()
+
+
 def person_history(person: User, count: int = 12) -> dict:
     metrics = active_metrics()
     months = months_with_data([person.id])[:count]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -277,6 +277,20 @@ def team(team_id):
     month = _month_arg() or (months[0] if months else None)
     table = reports.team_table(members, month) if month in months else None
     return render_template("kpi/team.html", team=team, month=month, months=months, table=table)
+
+
+@bp.route("/teams/<int:team_id>/export.csv")
+@staff_only
+def team_export(team_id):
+    team = get_visible_team_or_404(current_user, team_id)
+    members = db.session.scalars(select(User).where(User.team_id == team.id, User.role == Role.AGENT.value,
+                                                    User.is_active).order_by(User.employee_no)).all()
+    month = _month_arg()
+    if month is None or month not in reports.months_with_data([m.id for m in members]):
+        abort(404)
+    body = reports.team_csv(reports.team_table(members, month))
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f"attachment; filename=kpi-team{team.id}-{month.strftime('%Y-%m')}.csv"})
 
 
 @bp.route("/people/<int:user_id>")

@@ -147,3 +147,18 @@ def test_admins_edit_the_catalogue_and_each_change_is_a_version(client, login_as
     assert db.session.scalar(select(func.count(CatalogueVersion.id))) == versions + 1
     client.post_form(f"/kpi/metrics/{metric.id}", form)                      # same again: no new version
     assert db.session.scalar(select(func.count(CatalogueVersion.id))) == versions + 1
+
+
+def test_the_team_table_exports_as_csv_with_formula_cells_neutralised(client, login_as, world, make_user):
+    make_user("agent", team=world["team"], employee_no="KF7003", name="=HYPERLINK(\"http://x\")")
+    login_as(user=world["manager"])
+    key, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7003,丙,2026-10-01,40,-5%,12\n")
+    commit(client, key, response.get_data(as_text=True))
+    export = client.get(f"/kpi/teams/{world['team'].id}/export.csv?month=2026-10")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    text = export.get_data(as_text=True)
+    assert text.startswith("\ufeff工号")
+    assert "'=HYPERLINK" in text and "\n=" not in text and ",=" not in text   # no cell can start a formula
+    assert client.get(f"/kpi/teams/{world['team'].id}/export.csv?month=2020-01").status_code == 404
+    login_as("manager")
+    assert client.get(f"/kpi/teams/{world['team'].id}/export.csv?month=2026-10").status_code == 404

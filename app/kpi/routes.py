@@ -267,12 +267,17 @@ def _month_arg() -> date | None:
         return None
 
 
+def _team_and_members(team_id: int):
+    """The team (404 outside the viewer's scope) and its active agents."""
+    team = get_visible_team_or_404(current_user, team_id)
+    return team, db.session.scalars(select(User).where(
+        User.team_id == team.id, User.role == Role.AGENT.value, User.is_active).order_by(User.employee_no)).all()
+
+
 @bp.route("/teams/<int:team_id>")
 @staff_only
 def team(team_id):
-    team = get_visible_team_or_404(current_user, team_id)
-    members = db.session.scalars(select(User).where(User.team_id == team.id, User.role == Role.AGENT.value,
-                                                    User.is_active).order_by(User.employee_no)).all()
+    team, members = _team_and_members(team_id)
     months = reports.months_with_data([m.id for m in members])
     month = _month_arg() or (months[0] if months else None)
     table = reports.team_table(members, month) if month in months else None
@@ -282,9 +287,7 @@ def team(team_id):
 @bp.route("/teams/<int:team_id>/export.csv")
 @staff_only
 def team_export(team_id):
-    team = get_visible_team_or_404(current_user, team_id)
-    members = db.session.scalars(select(User).where(User.team_id == team.id, User.role == Role.AGENT.value,
-                                                    User.is_active).order_by(User.employee_no)).all()
+    team, members = _team_and_members(team_id)
     month = _month_arg()
     if month is None or month not in reports.months_with_data([m.id for m in members]):
         abort(404)

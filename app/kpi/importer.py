@@ -84,7 +84,7 @@ def header_key(header: str) -> tuple[str, int | None]:
 
 
 class MappingError(ValueError):
-    pass
+    """A column mapping that does not fit the file; the message says what is missing or wrong."""
 
 
 @dataclass
@@ -389,7 +389,7 @@ def file_hash(data: bytes) -> str:
 # ------------------------------------------------------------------ commit and rollback
 
 class ImportRefused(ValueError):
-    pass
+    """An import or rollback that cannot go ahead; nothing was written."""
 
 
 def teams_touched(user_ids) -> set[int | None]:

@@ -9,6 +9,7 @@ ValueError with a message meant for the person who made the file.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
@@ -172,12 +173,8 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except (LookupError, UnicodeDecodeError) as exc:
             raise ValueError(f"the file is not valid {encoding}: {exc}") from None
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         return data.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        pass
     raise ValueError("the file's encoding is not UTF-8 or GBK/GB18030; save it as UTF-8 CSV or XLSX")

@@ -36,7 +36,7 @@ MAX_SEARCH_STATES = 200_000
 
 
 class SearchTooLarge(ValueError):
-    pass
+    """The best-score search met more states than MAX_SEARCH_STATES."""
 
 
 # ------------------------------------------------------------ graph checks

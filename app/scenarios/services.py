@@ -142,7 +142,7 @@ def start_run(user: User, scenario: Scenario) -> DrillRun:
 
 
 class StepRefused(ValueError):
-    pass
+    """Input the current drill step cannot take: "empty", "too_long" or "choice"."""
 
 
 def _record(spec: DrillSpec, node_name: str, mood: int, result: drills.StepResult, kind: str, text: str,

@@ -162,8 +162,6 @@ def month_of(start: date, end: date) -> date:
     return start.replace(day=1)
 
 
-ENCODINGS = ("utf-8-sig", "utf-8", "gb18030")
-
 
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     """Text and the encoding used: the one given, else UTF-8 (with or

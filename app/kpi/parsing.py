@@ -162,7 +162,6 @@ def month_of(start: date, end: date) -> date:
     return start.replace(day=1)
 
 
-
 def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     """Text and the encoding used: the one given, else UTF-8 (with or
     without BOM), else GB18030 (a superset of GBK and GB2312)."""

@@ -36,6 +36,11 @@ def wants_partial() -> bool:
     return bool(htmx) and not htmx.history_restore_request
 
 
+def localized(zh: str, en: str) -> str:
+    """The zh or en text (of bilingual content) for the current locale, falling back to the other."""
+    return (en or zh) if str(get_locale() or "").startswith("en") else (zh or en)
+
+
 def nav_items(user) -> list[tuple[str, str]]:
     """(endpoint, label) pairs for the signed-in user's role."""
     if not user.is_authenticated:

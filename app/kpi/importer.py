@@ -405,7 +405,8 @@ def check_scope(actor: User, preview: Preview) -> None:
     if actor is None or actor.role in (Role.ADMIN, Role.TRAINER):
         return
     managed = set(db.session.scalars(select(team_managers.c.team_id).where(team_managers.c.user_id == actor.id)))
-    outside = sorted(no for pid, no in preview.agents.items() if pid not in _members(managed))
+    members = _members(managed)
+    outside = sorted(no for pid, no in preview.agents.items() if pid not in members)
     if outside:
         raise ImportRefused("these agents are not in the teams you manage: " + ", ".join(outside[:20])
                             + (" …" if len(outside) > 20 else ""))

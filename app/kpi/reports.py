@@ -14,8 +14,8 @@ from app.auth.models import User
 from app.extensions import db
 from app.kpi.catalogue import active_metrics, rule_of
 from app.kpi.models import KpiValue, Metric
-from app.kpi.scoring import DimensionScore, MonthValue, band_points, dimension_score
-from app.scenarios.models import localized
+from app.kpi.scoring import DimensionScore, MetricRule, MonthValue, band_points, dimension_score
+from app.web import localized
 
 
 def metric_name(metric: Metric) -> str:
@@ -68,10 +68,10 @@ def months_with_data(user_ids: list[int]) -> list[date]:
                                    .order_by(KpiValue.month.desc())))
 
 
-def _row(person: User, month: date, metrics: list[Metric], values) -> Row:
+def _row(person: User, month: date, metrics: list[Metric], rules: dict[str, MetricRule], values) -> Row:
     cells, months = {}, {}
     for metric in metrics:
-        rule = rule_of(metric)
+        rule = rules[metric.code]
         stored = values.get((person.id, month, metric.code))
         if stored is None:
             cells[metric.code] = Cell(None, None, None, False)
@@ -82,13 +82,14 @@ def _row(person: User, month: date, metrics: list[Metric], values) -> Row:
         months[metric.code] = month_value
         cells[metric.code] = Cell(stored.value, stored.contacts,
                                   band_points(rule, stored.value) if sufficient else None, sufficient)
-    return Row(person, cells, dimension_score([rule_of(m) for m in metrics], months))
+    return Row(person, cells, dimension_score(list(rules.values()), months))
 
 
 def team_table(members: list[User], month: date) -> dict:
     metrics = active_metrics()
+    rules = {m.code: rule_of(m) for m in metrics}
     values = _values([m.id for m in members], [month])
-    rows = [_row(person, month, metrics, values) for person in members]
+    rows = [_row(person, month, metrics, rules, values) for person in members]
     lacking = [(row.person, [m for m in metrics if not row.cells[m.code].sufficient]) for row in rows]
     return {"metrics": metrics, "rows": rows, "lacking": [(p, ms) for p, ms in lacking if ms]}
 
@@ -122,9 +123,10 @@ def team_csv(table: dict) -> str:
 
 def person_history(person: User, count: int = 12) -> dict:
     metrics = active_metrics()
+    rules = {m.code: rule_of(m) for m in metrics}
     months = months_with_data([person.id])[:count]
     values = _values([person.id], months)
-    rows = [(month, _row(person, month, metrics, values)) for month in sorted(months)]
+    rows = [(month, _row(person, month, metrics, rules, values)) for month in sorted(months)]
     return {"metrics": metrics, "rows": rows}
 
 

@@ -43,8 +43,8 @@ from app.kpi.importer import (
     suggest_mapping,
 )
 from app.kpi.models import AGGREGATION_LABELS, DIRECTION_LABELS, UNIT_LABELS, ColumnMapping, ImportBatch, Metric
-from app.scenarios.models import localized
 from app.uploads import claim_upload, find_upload, stash_upload
+from app.web import localized
 
 importers_only = role_required(Role.MANAGER, Role.ADMIN)
 staff_only = role_required(*STAFF_ROLES)

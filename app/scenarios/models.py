@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.auth.models import Team, User
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
+from app.web import localized
 
 SITUATION_LABELS = {
     "daily_inquiry": _l("Daily inquiry"),
@@ -47,11 +47,6 @@ RUBRIC_KIND_LABELS = {
     "call_qa": _l("Call QA scorecard"),
     "survey": _l("Questionnaire"),
 }
-
-
-def localized(zh: str, en: str) -> str:
-    """The zh or en text for the current locale, falling back to the other."""
-    return (en or zh) if str(get_locale() or "").startswith("en") else (zh or en)
 
 
 class _Bilingual:

@@ -17,6 +17,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.auth.forms import EmptyForm
 from app.auth.models import Role
@@ -38,12 +39,11 @@ from app.scenarios.models import (
     Rubric,
     RubricVersion,
     Scenario,
-    localized,
 )
 from app.scenarios.rubric import RatingError
 from app.scenarios.schema import EMOTIONS
 from app.scenarios.stats import alpha_level, icc_level
-from app.web import wants_partial
+from app.web import localized, wants_partial
 
 staff_only = role_required(*STAFF_ROLES)
 
@@ -92,7 +92,8 @@ def library():
         query = query.where(Scenario.situation == situation)
     if (_int(difficulty) or 0) in range(1, 6):
         query = query.where(Scenario.difficulty == _int(difficulty))
-    rows = db.session.scalars(query.order_by(Scenario.situation, Scenario.difficulty, Scenario.slug)).all()
+    rows = db.session.scalars(query.options(joinedload(Scenario.current_version))
+                              .order_by(Scenario.situation, Scenario.difficulty, Scenario.slug)).all()
     if competency in COMPETENCY_LABELS:
         rows = [s for s in rows if competency in (s.competencies or [])]
     best = dict(db.session.execute(
@@ -234,7 +235,9 @@ def assign_drill(scenario_id):
 @bp.route("/roleplays")
 @login_required
 def sessions():
-    rows = db.session.scalars(services.visible_sessions(current_user).order_by(
+    rows = db.session.scalars(services.visible_sessions(current_user).options(
+        joinedload(RoleplaySession.scenario), joinedload(RoleplaySession.agent),
+        selectinload(RoleplaySession.raters)).order_by(
         RoleplaySession.status.desc(), RoleplaySession.held_on.desc(), RoleplaySession.id.desc()).limit(200)).all()
     return render_template("scenarios/sessions.html", sessions=rows)
 

@@ -111,7 +111,13 @@ def roleplay_spec(version: ScenarioVersion) -> RoleplaySpec:
 
 
 def rubric_criteria(version: RubricVersion) -> tuple[rubric.Criterion, ...]:
-    spec = RubricSpec.model_validate(version.definition)
+    """The criteria of a rubric version (versions never change: cached)."""
+    return _rubric_criteria(version.id, version.content_hash)
+
+
+@lru_cache(maxsize=64)
+def _rubric_criteria(version_id: int, content_hash: str) -> tuple[rubric.Criterion, ...]:
+    spec = RubricSpec.model_validate(db.session.get(RubricVersion, version_id).definition)
     return tuple(
         rubric.Criterion(code=c.code, competency=c.competency, weight=c.weight, critical=c.critical,
                          allow_na=c.allow_na, label_zh=c.label_zh, label_en=c.label_en,

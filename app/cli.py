@@ -98,6 +98,7 @@ def register_cli(app: Flask) -> None:
             Mapping,
             MappingError,
             commit_import,
+            discard_preview,
             file_hash,
             plan_import,
             suggest_mapping,
@@ -129,8 +130,10 @@ def register_cli(app: Flask) -> None:
         for note in preview.notes:
             click.echo(f"{file}: note: {note}", err=True)
         click.echo(f"{preview.rows_read} rows read ({preview.rows_ok} OK, {preview.error_rows} with errors, "
-                   f"{preview.skipped_totals} total rows skipped); {len(preview.values)} monthly values for "
+                   f"{preview.skipped_totals} total rows skipped); {preview.value_count} monthly values for "
                    f"{len(preview.agents)} agents, {len(preview.months)} months, {len(preview.metrics)} metrics.")
+        if preview.error_count or dry_run:
+            discard_preview(preview)
         if preview.error_count:
             click.echo("Nothing imported.", err=True)
             sys.exit(1)

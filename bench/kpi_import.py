@@ -137,7 +137,7 @@ def _import(url: str, path: str, agents: int) -> dict:
         result = commit_import(preview, None, source="cli", filename=Path(path).name, digest=file_hash(data),
                                mapping=mapping)
         finished = time.perf_counter()
-        return {"errors": preview.error_count, "values": len(preview.values), "added": result.added,
+        return {"errors": preview.error_count, "values": preview.value_count, "added": result.added,
                    "plan_s": planned - started, "commit_s": finished - planned, "wall_s": finished - started,
                 "peak_rss_mb": _peak_rss_mb(), "rss_before_mb": rss_before}
 

@@ -8,7 +8,7 @@ import codecs
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024     # bytes, all members together
@@ -28,6 +28,7 @@ class Table:
     encoding: str = ""
     sheet: str = ""
     notes: list[str] = field(default_factory=list)
+    progress: Callable[[], float | None] = lambda: None   # how much of the file has been read, 0..1, if known
 
 
 def _detect_encoding(data: bytes) -> str:
@@ -44,8 +45,8 @@ def _detect_encoding(data: bytes) -> str:
         return "gb18030"
 
 
-def _csv_rows(data: bytes, encoding: str) -> Iterator[tuple[int, list]]:
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+def _csv_rows(raw: io.BytesIO, encoding: str) -> Iterator[tuple[int, list]]:
+    stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
     reader = csv.reader(stream)
     try:
         for cells in reader:
@@ -72,8 +73,10 @@ def read_csv(data: bytes, encoding: str | None = None) -> Table:
         except LookupError:
             raise FileRefused(f"unknown encoding {encoding!r}") from None
     used = encoding or _detect_encoding(data)
-    headers, rows = _first_row(_csv_rows(data, used))
-    return Table(headers, rows, "csv", used)
+    raw = io.BytesIO(data)
+    headers, rows = _first_row(_csv_rows(raw, used))
+    size = len(data)
+    return Table(headers, rows, "csv", used, progress=lambda: min(raw.tell() / size, 1.0) if not raw.closed else 1.0)
 
 
 def _check_zip(data: bytes) -> None:
@@ -108,16 +111,20 @@ def read_xlsx(data: bytes) -> Table:
         raise FileRefused(f"the workbook cannot be read: {exc.__class__.__name__}") from None
     sheet = workbook.worksheets[0]
     notes = [f"only the first sheet ({sheet.title}) is read"] if len(workbook.worksheets) > 1 else []
+    total = sheet.max_row if isinstance(sheet.max_row, int) and sheet.max_row > 0 else None   # from the dimension tag
+    at = [0]
 
     def rows():
         try:
             for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                at[0] = number
                 yield number, list(cells)
         finally:
             workbook.close()
 
     headers, body = _first_row(rows())
-    return Table(headers, body, "xlsx", sheet=sheet.title, notes=notes)
+    return Table(headers, body, "xlsx", sheet=sheet.title, notes=notes,
+                 progress=lambda: min(at[0] / total, 1.0) if total else None)
 
 
 def read_table(filename: str, data: bytes, encoding: str | None = None) -> Table:

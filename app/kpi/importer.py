@@ -26,21 +26,21 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import Role, User, team_managers
 from app.auth.services import record_audit
 from app.db_types import utcnow
 from app.extensions import db
-from app.kpi import parsing
-from app.kpi.catalogue import active_metrics, rule_of
+from app.kpi import parsing, staging
+from app.kpi.catalogue import active_metrics
 from app.kpi.files import Table
-from app.kpi.models import BatchChange, ImportBatch, KpiValue, Metric
-from app.kpi.scoring import Observation, aggregate_month
+from app.kpi.models import BatchChange, ImportBatch, ImportJob, KpiValue, Metric
 
 MAX_LISTED_ERRORS = 200
 TOTAL_ROWS = {"汇总", "合计", "总计", "平均", "均值", "平均值", "total", "totals", "sum", "average", "avg", "mean"}
@@ -128,6 +128,9 @@ class Mapping:
         clash = [h for h in needed if h in duplicated]
         if clash:
             raise MappingError("the file has more than one column named " + ", ".join(repr(h) for h in clash))
+        twice = sorted({code for code in self.metrics.values() if list(self.metrics.values()).count(code) > 1})
+        if twice:
+            raise MappingError("more than one column is mapped to the metric " + ", ".join(twice))
         unknown = sorted(set(self.metrics.values()) - metric_codes)
         if unknown:
             raise MappingError("unknown metric codes: " + ", ".join(unknown))
@@ -171,7 +174,13 @@ class RowError:
 
 @dataclass
 class Preview:
-    values: dict[tuple[int, date, str], tuple[float, int | None, int]]   # (user, month, metric) → value, contacts, rows
+    """What reading a file found. The checked values wait in the staging
+    tables under `job_id` until `commit_import` (or `discard_preview`)."""
+
+    job_id: int
+    value_count: int                                # monthly values (agent, month, metric)
+    rollup: bool                                    # days or weeks rolled up to months
+    fraction_columns: list[int]                     # columns of bare rates read as fractions (staging index)
     errors: list[RowError]
     error_count: int                                # errors found (the first MAX_LISTED_ERRORS are listed)
     error_rows: int                                 # rows with at least one
@@ -187,7 +196,34 @@ class Preview:
 
     @property
     def ok(self) -> bool:
-        return self.error_count == 0 and bool(self.values)
+        return self.error_count == 0 and self.value_count > 0
+
+    def month_values(self) -> dict[tuple[int, date, str], tuple[float, int | None]]:
+        """The staged monthly values, (user, month, metric) → (value, contacts): for checks on small files."""
+        rows = db.session.execute(text(staging.source_sql(self.job_id, self.rollup, self.fraction_columns)))
+        return {(user_id, month if isinstance(month, date) else date.fromisoformat(month), code): (value, contacts)
+                for user_id, month, code, value, contacts in rows}
+
+    def as_json(self) -> dict:
+        return {"job_id": self.job_id, "value_count": self.value_count, "rollup": self.rollup,
+                "fraction_columns": self.fraction_columns,
+                "errors": [[e.row, e.column, e.message] for e in self.errors], "error_count": self.error_count,
+                "error_rows": self.error_rows, "warnings": [[w.row, w.column, w.message] for w in self.warnings],
+                "rows_read": self.rows_read, "rows_ok": self.rows_ok, "skipped_totals": self.skipped_totals,
+                "agents": [[pid, no] for pid, no in self.agents.items()],
+                "months": [m.isoformat() for m in self.months], "metrics": self.metrics, "samples": self.samples,
+                "notes": self.notes}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Preview:
+        return cls(job_id=data["job_id"], value_count=data["value_count"], rollup=data["rollup"],
+                   fraction_columns=list(data["fraction_columns"]),
+                   errors=[RowError(*e) for e in data["errors"]], error_count=data["error_count"],
+                   error_rows=data["error_rows"], warnings=[RowError(*w) for w in data["warnings"]],
+                   rows_read=data["rows_read"], rows_ok=data["rows_ok"], skipped_totals=data["skipped_totals"],
+                   agents={pid: no for pid, no in data["agents"]},
+                   months=[date.fromisoformat(m) for m in data["months"]], metrics=list(data["metrics"]),
+                   samples=list(data["samples"]), notes=list(data["notes"]))
 
 
 class _Collector:
@@ -210,176 +246,277 @@ def _metric_lookup(metrics: list[Metric]) -> dict[str, Metric]:
     return out
 
 
+class _Cache(dict):
+    """A memo of cell text → what it was read as; stops growing at `limit`
+    entries (then cells are simply read again), so memory stays bounded."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+    def keep(self, key, value):
+        if len(self) < self.limit:
+            try:
+                self[key] = value
+            except TypeError:                       # an unhashable cell: not memoised
+                pass
+        return value
+
+
+_TOTAL, _NO_AGENT, _UNKNOWN = "total", "no agent", "unknown"
+
+
 def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = None,
-                fractions: bool = True) -> Preview:
-    """Read every row and check it; nothing is written. Raises MappingError
-    when the mapping does not fit the file. `fractions=False` reads bare
-    numbers in rate columns as percentages always (the API's contract)."""
+                fractions: bool = True, *, job: ImportJob | None = None,
+                progress: Callable[[int, float | None], None] | None = None) -> Preview:
+    """Read every row and check it. The checked cells go to the staging
+    tables under the job (made here when not given; committed in chunks);
+    nothing else is written. Raises MappingError when the mapping does not
+    fit the file. `fractions=False` reads bare numbers in rate columns as
+    percentages always (the API's contract). `progress(rows, fraction of
+    the file)` is called after each chunk."""
     metrics = metrics if metrics is not None else active_metrics()
     by_code = {m.code: m for m in metrics}
     mapping.check(table.headers, set(by_code))
+    if job is None:
+        job = ImportJob(source="check", mapping=mapping.as_json())
+        db.session.add(job)
+        db.session.flush()
+    job_id = job.id
     index = {h: i for i, h in enumerate(table.headers)}
     errors, warnings = _Collector(), _Collector()
-    people = {u.employee_no.upper(): (u.id, u.employee_no) for u in db.session.scalars(
-        select(User).where(User.role == Role.AGENT.value))}
+    people = {u.employee_no.upper(): (u.id, u.employee_no) for u in db.session.execute(
+        select(User.id, User.employee_no).where(User.role == Role.AGENT.value))}
     lookup = _metric_lookup(metrics)
-    metric_cells: dict[str, Metric | None] = {}         # a metric cell's text → metric (cached)
-    periods: dict = {}                                   # a period cell → (first, last, month) or the error
-    # (user, metric, first day, last day) → (row, value, bare?, contacts, column)
-    cells: dict[tuple, tuple] = {}
-    bare_max: dict[str, float] = defaultdict(float)    # metric column → largest bare number seen
-    bare_any: dict[str, bool] = defaultdict(bool)
+    agent_cells, period_cells, contact_cells = _Cache(200_000), _Cache(20_000), _Cache(20_000)
+    metric_cells = _Cache(10_000)
+    stager = staging.Stager(job_id)
+    bare_max: dict[int, float] = {}                      # staging column → largest bare rate seen
+    warned: list[tuple[int, str, int, float, str]] = []  # (row, column, staging column, value, unit), listed ones
+    warning_count = 0
     rows_read = rows_ok = skipped = error_rows = 0
-    samples = []
+    rollup = False
+    samples: list[dict] = []
+    agents: set[int] = set()
+    months: set[date] = set()
+    codes: set[str] = set()
     agent_at, period_at = index[mapping.agent], index[mapping.period]
     contacts_at = index[mapping.contacts] if mapping.contacts else None
     metric_at = index[mapping.metric] if mapping.layout == "long" else None
     if mapping.layout == "long":
-        columns = [(None, mapping.value, index[mapping.value], header_key(mapping.value)[1])]
+        columns = [(None, mapping.value, index[mapping.value], header_key(mapping.value)[1], {})]
     else:
-        columns = [(code, header, index[header], header_key(header)[1]) for header, code in mapping.metrics.items()]
+        columns = [((code, by_code[code].unit), header, index[header], header_key(header)[1], {})
+                   for header, code in mapping.metrics.items()]
+    # Each column: (code and unit, or None when a cell names the metric; header; position; the seconds a
+    # plain number in it stands for; per metric, the memo of cell text → (value, bare?) or the error).
     width = max(index.values()) + 1
+    headers = [header for _, header, _, _, _ in columns]
 
+    def report(duplicates: list[staging.Duplicate]) -> None:
+        nonlocal rows_ok, error_rows
+        newly_bad = set()
+        for dup in duplicates:
+            errors.add(dup.row, dup.column, f"{dup.agent} {dup.cell[3]} for "
+                                            f"{staging.period_first(dup.cell[4]).isoformat()} is already in row "
+                                            f"{dup.first_row}")
+            if not dup.bad:
+                newly_bad.add(dup.row)
+        rows_ok -= len(newly_bad)
+        error_rows += len(newly_bad)
+
+    staged_cells, staged_meta = stager.cells, stager.meta
     for number, row in table.rows:
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
-        raw_agent = parsing.clean(row[agent_at])
-        if not raw_agent and not any(c not in (None, "") and str(c).strip() for c in row):
+        raw_agent = row[agent_at]
+        agent = agent_cells.get(raw_agent) if raw_agent is not None else None
+        if agent is None:
+            agent = agent_cells.keep(raw_agent, _agent_of(raw_agent, people))
+        if agent[0] is _NO_AGENT and not any(c not in (None, "") and str(c).strip() for c in row):
             continue                                     # a blank line
         rows_read += 1
-        if raw_agent.lower() in TOTAL_ROWS or raw_agent.rstrip("：:").lower() in TOTAL_ROWS:
+        if agent[0] is _TOTAL:
             skipped += 1
             continue
         row_errors = errors.count
-        person = people.get(raw_agent.upper())
-        if not raw_agent:
-            errors.add(number, mapping.agent, "no employee number")
-        elif person is None:
-            errors.add(number, mapping.agent, f"no agent has the employee number {raw_agent}")
+        person = agent[2]
+        if person is None:
+            errors.add(number, mapping.agent, "no employee number" if agent[0] is _NO_AGENT else
+                       f"no agent has the employee number {agent[1]}")
         raw_period = row[period_at]
-        period = periods.get(raw_period) if isinstance(raw_period, str) else None
+        period = period_cells.get(raw_period) if raw_period is not None else None
         if period is None:
-            try:
-                first, last = parsing.parse_period(raw_period)
-                period = (first, last, parsing.month_of(first, last))
-            except ValueError as exc:
-                period = str(exc)
-            if isinstance(raw_period, str) and len(periods) < 10_000:
-                periods[raw_period] = period
-        if isinstance(period, str):
+            period = period_cells.keep(raw_period, _period_of(raw_period))
+        if period.__class__ is str:
             errors.add(number, mapping.period, period)
-            first = last = month = None
-        else:
-            first, last, month = period
         contacts = None
         if contacts_at is not None:
-            try:
-                count = parsing.parse_number(row[contacts_at])
-                if count is not None:
-                    if count < 0 or count != int(count):
-                        raise ValueError(f"contacts must be a whole number ≥ 0, not {count:g}")
-                    contacts = int(count)
-            except ValueError as exc:
-                errors.add(number, mapping.contacts, str(exc))
-        for code, header, position, scale in columns:
-            if code is None:
-                text = row[metric_at]
-                metric = metric_cells.get(text, False) if isinstance(text, str) else False
-                if metric is False:
-                    name = parsing.clean(text)
-                    metric = lookup.get(header_key(name)[0])
-                    if isinstance(text, str) and len(metric_cells) < 10_000:
-                        metric_cells[text] = metric
+            raw = row[contacts_at]
+            if raw is not None:
+                contacts = contact_cells.get(raw, _MISSING)
+                if contacts is _MISSING:
+                    contacts = contact_cells.keep(raw, _contacts_of(raw))
+                if contacts.__class__ is str:
+                    errors.add(number, mapping.contacts, contacts)
+                    contacts = None
+        staged = []
+        for column_no, (metric, header, position, scale, memos) in enumerate(columns):
+            if metric is None:                           # long layout: the metric is in a cell
+                text_cell = row[metric_at]
+                metric = metric_cells.get(text_cell, _MISSING) if text_cell is not None else _MISSING
+                if metric is _MISSING:
+                    name = parsing.clean(text_cell)
+                    found = lookup.get(header_key(name)[0]) if name else None
+                    metric = metric_cells.keep(text_cell, (found.code, found.unit) if found else None)
                 if metric is None:
-                    name = parsing.clean(text)
+                    name = parsing.clean(text_cell)
                     errors.add(number, mapping.metric, f"unknown metric {name!r}" if name else "no metric")
                     continue
-            else:
-                metric = by_code[code]
             raw = row[position]
-            if raw is None or raw == "" or parsing.is_empty(raw):
+            if raw is None or raw == "":
                 continue
-            try:
-                value, bare = _read_value(metric, raw, scale)
-            except ValueError as exc:
-                errors.add(number, header, str(exc))
+            code, unit = metric
+            memo = memos.get(code)
+            if memo is None:
+                memo = memos[code] = _Cache(20_000)
+            read = memo.get(raw)
+            if read is None:
+                read = memo.keep(raw, _read_cell(unit, raw, scale))
+            if read is _EMPTY_CELL:
                 continue
-            if bare and metric.unit == "percent":
-                bare_any[header] = True
-                if value > bare_max[header]:
-                    bare_max[header] = value
-            if person is None or month is None:
+            if read.__class__ is str:
+                errors.add(number, header, read)
                 continue
-            key = (person[0], metric.code, first, last)
-            earlier = cells.get(key)
-            if earlier is not None:
-                errors.add(number, header, f"{raw_agent} {metric.code} for {first.isoformat()} is already in row "
-                                           f"{earlier[0]}")
-                continue
-            cells[key] = (number, value, bare, contacts, header)
-        if errors.count != row_errors:
+            value, bare = read
+            scale_col = column_no if bare else -1        # only rates are ever bare
+            if bare and value > bare_max.get(column_no, -1e300):
+                bare_max[column_no] = value
+            if unit != "count" and (value < 0 or (unit == "percent" and value > 100)):
+                warning_count += 1
+                if len(warned) < MAX_LISTED_ERRORS:
+                    warned.append((number, header, scale_col, value, unit))
+            staged.append((code, header, value, scale_col))
+        bad = errors.count != row_errors
+        if staged and person is not None and period.__class__ is not str:
+            first, key, month, whole, month_day = period
+            if not whole:
+                rollup = True
+            user_id = person[0]
+            for code, header, value, scale_col in staged:
+                staged_cells.append((job_id, user_id, month, code, key, number, value, scale_col, contacts))
+                staged_meta.append((bad, header, agent[1]))
+                codes.add(code)
+            agents.add(user_id)
+            months.add(month_day)
+        if bad:
             error_rows += 1
         else:
             rows_ok += 1
             if len(samples) < 5:
-                samples.append({"row": number, "agent": raw_agent,
-                                "period": first.isoformat() if first else "",
-                                "values": {h: _text(row[p]) for _, h, p, _ in columns}})
-    fraction_columns = {h for h in bare_any if bare_max[h] <= 1} if fractions else set()
-    rules = {code: replace(rule_of(metric), min_contacts=0) for code, metric in by_code.items()}
-    values: dict[tuple[int, date, str], tuple[float, int | None, int]] = {}
-    grouped: dict[tuple[int, date, str], list[Observation]] = {}
-    for (user_id, code, first, _last), (number, value, bare, contacts, header) in cells.items():
-        if bare and header in fraction_columns:
-            value *= 100
-        metric = by_code[code]
-        if metric.unit != "count" and (value < 0 or (metric.unit == "percent" and value > 100)):
-            _plausible(metric, value, number, header, warnings)
-        key = (user_id, first.replace(day=1), code)
-        if key in values:                                # a second row in the month: aggregate
-            grouped.setdefault(key, [Observation(values[key][0], values[key][1])]).append(Observation(value, contacts))
-        values[key] = (value, contacts, 1)
-    cells.clear()
-    for key, observations in grouped.items():
-        month_value = aggregate_month(rules[key[2]], observations)
-        values[key] = (month_value.value, month_value.contacts, month_value.rows)
-    user_ids = {key[0] for key in values}
-    agents = {pid: no for pid, no in people.values() if pid in user_ids}
+                samples.append({"row": number, "agent": agent[1], "period": period[0],
+                                "values": {h: _text(row[p]) for _, h, p, _, _ in columns}})
+        if len(staged_cells) >= staging.CHUNK:
+            report(stager.flush())
+            staged_cells, staged_meta = stager.cells, stager.meta
+            if progress is not None:
+                progress(rows_read, table.progress())
+    report(stager.flush())
+    fraction_columns = sorted(c for c, top in bare_max.items() if top <= 1) if fractions else []
+    value_count = staging.roll_up(job_id, by_code, fraction_columns) if rollup else stager.kept
+    for row_no, header, column_no, value, unit in warned:
+        final = value * 100 if column_no in fraction_columns else value
+        warnings.add(row_no, header, _implausible(unit, final))
+    warnings.count = warning_count
     notes = list(table.notes)
     if fraction_columns:
-        notes.append("read as fractions (0.925 → 92.5 %): " + ", ".join(sorted(fraction_columns)))
-    return Preview(values=values, errors=errors.errors, error_count=errors.count, error_rows=error_rows,
-                   warnings=warnings.errors,
-                   rows_read=rows_read, rows_ok=rows_ok, skipped_totals=skipped, agents=agents,
-                   months=sorted({k[1] for k in values}), metrics=sorted({k[2] for k in values}), samples=samples,
-                   notes=notes)
+        notes.append("read as fractions (0.925 → 92.5 %): " + ", ".join(headers[c] for c in fraction_columns))
+    errors.errors.sort(key=lambda e: e.row)
+    agent_numbers = {pid: no for pid, no in people.values() if pid in agents}
+    preview = Preview(job_id=job_id, value_count=value_count, rollup=rollup, fraction_columns=fraction_columns,
+                      errors=errors.errors, error_count=errors.count, error_rows=error_rows,
+                      warnings=warnings.errors, rows_read=rows_read, rows_ok=rows_ok, skipped_totals=skipped,
+                      agents=agent_numbers, months=sorted(months), metrics=sorted(codes), samples=samples,
+                      notes=notes)
+    job.summary, job.rollup, job.rows_read, job.progress = preview.as_json(), rollup, rows_read, 1.0
+    job.status, job.updated_at = "checked", utcnow()
+    db.session.commit()
+    return preview
+
+
+_MISSING = object()
+_EMPTY_CELL = object()
+
+
+def _agent_of(raw, people: dict) -> tuple:
+    """(kind or None, the cleaned text, (user id, employee number) or None)."""
+    cleaned = parsing.clean(raw)
+    if not cleaned:
+        return _NO_AGENT, "", None
+    if cleaned.lower() in TOTAL_ROWS or cleaned.rstrip("：:").lower() in TOTAL_ROWS:
+        return _TOTAL, cleaned, None
+    person = people.get(cleaned.upper())
+    return (None if person else _UNKNOWN), cleaned, person
+
+
+def _period_of(raw) -> tuple | str:
+    """(first day as ISO text, the period's staging key, month as ISO text, whole month?, month) or the error."""
+    try:
+        first, last = parsing.parse_period(raw)
+        month = parsing.month_of(first, last)
+    except ValueError as exc:
+        return str(exc)
+    whole = first.day == 1 and last == parsing.month_end(first)
+    return first.isoformat(), staging.period_key(first, last), month.isoformat(), whole, month
+
+
+def _contacts_of(raw) -> int | None | str:
+    try:
+        count = parsing.parse_number(raw)
+    except ValueError as exc:
+        return str(exc)
+    if count is None:
+        return None
+    if count < 0 or count != int(count):
+        return f"contacts must be a whole number ≥ 0, not {count:g}"
+    return int(count)
+
+
+def _read_cell(unit: str, raw, scale: int | None):
+    """(value, bare?) in the unit, _EMPTY_CELL, or the error's message."""
+    if parsing.is_empty(raw):
+        return _EMPTY_CELL
+    try:
+        value, bare = _read_value(unit, raw, scale)
+    except ValueError as exc:
+        return str(exc)
+    return _EMPTY_CELL if value is None else (value, bare)
 
 
 def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _read_value(metric: Metric, raw, scale: int | None) -> tuple[float, bool]:
-    """The value in the metric's unit and whether it was a bare number."""
-    if metric.unit == "percent":
+def _read_value(unit: str, raw, scale: int | None) -> tuple[float, bool]:
+    """The value in the unit and whether it was a bare rate (maybe a fraction)."""
+    if unit == "percent":
         value, had_sign = parsing.parse_percent(raw)
         return value, not had_sign
-    if metric.unit == "seconds":
+    if unit == "seconds":
         plain = (isinstance(raw, int | float) and not isinstance(raw, bool)) or (
             isinstance(raw, str) and re.fullmatch(r"[\d.,]+", parsing.clean(raw)) is not None)
         seconds = parsing.parse_seconds(raw)
-        return (seconds * scale if plain and scale else seconds), False
+        return (seconds * scale if plain and scale and seconds is not None else seconds), False
     value = parsing.parse_number(raw)
     return value, False
 
 
-def _plausible(metric: Metric, value: float, row: int, column: str, warnings: _Collector) -> None:
-    if metric.unit == "percent" and not 0 <= value <= 100:
-        warnings.add(row, column, f"a rate of {value:g} % is outside 0–100 %")
-    elif metric.unit == "seconds" and value < 0:
-        warnings.add(row, column, f"a negative time ({value:g} s)")
-    elif metric.unit in ("count", "ratio") and value < 0:
-        warnings.add(row, column, f"a negative value ({value:g})")
+def _implausible(unit: str, value: float) -> str:
+    if unit == "percent":
+        return f"a rate of {value:g} % is outside 0–100 %"
+    if unit == "seconds":
+        return f"a negative time ({value:g} s)"
+    return f"a negative value ({value:g})"
 
 
 def file_hash(data: bytes) -> str:
@@ -426,100 +563,57 @@ class CommitResult:
     unchanged: int
 
 
-CHUNK = 2000
-
-
-def _driver_sql(statement: str) -> str:
-    """A constant statement written with ? marks, in the driver's own style."""
-    return statement if db.session.connection().dialect.paramstyle == "qmark" else statement.replace("?", "%s")
-
-
-def _existing(keys) -> dict[tuple, tuple]:
-    """Stored values for these (user, month, metric) keys: key → (id, value, contacts, batch id)."""
-    users = sorted({k[0] for k in keys})
-    months = sorted({k[1] for k in keys})
-    wanted = set(keys)
-    found = {}
-    for start in range(0, len(users), 500):
-        rows = db.session.execute(select(KpiValue.user_id, KpiValue.month, KpiValue.metric_code, KpiValue.id,
-                                         KpiValue.value, KpiValue.contacts, KpiValue.batch_id).where(
-            KpiValue.user_id.in_(users[start:start + 500]), KpiValue.month.in_(months)))
-        for user_id, month, code, *rest in rows:
-            if (user_id, month, code) in wanted:
-                found[(user_id, month, code)] = tuple(rest)
-    return found
-
-
 def commit_import(preview: Preview, actor: User | None, *, source: str, filename: str, digest: str,
                   mapping: Mapping) -> CommitResult:
-    """Write the previewed values in one transaction: new ones are added,
-    different ones replace the old (kept in the batch's changes), equal ones
-    are left alone. Importing the same data again changes nothing and makes
-    no batch. Raises ImportRefused (nothing written) when the preview has
-    errors or the actor may not import for some of the agents.
-
-    Rows go to the database driver in chunks (executemany), not through
-    ORM objects: a million values must fit in memory and in seconds."""
+    """Move the previewed values from the staging tables into kpi_values in
+    one transaction: new ones are added, different ones replace the old
+    (kept in the batch's changes), equal ones are left alone. Importing the
+    same data again changes nothing and makes no batch. Raises ImportRefused
+    (nothing written) when the preview has errors or the actor may not
+    import for some of the agents. The staging rows are emptied with it."""
     if preview.error_count:
         raise ImportRefused(f"{preview.error_rows} rows have errors; nothing was imported")
-    if not preview.values:
+    if not preview.value_count:
         raise ImportRefused("the file holds no values")
     check_scope(actor, preview)
-    existing = _existing(preview.values)
-    added = replaced = unchanged = 0
-    for key, (value, contacts, _rows) in preview.values.items():
-        old = existing.get(key)
-        if old is None:
-            added += 1
-        elif abs(old[1] - value) > 1e-9 or old[2] != contacts:
-            replaced += 1
-        else:
-            unchanged += 1
-    if not added and not replaced:
-        db.session.rollback()
-        return CommitResult(None, 0, 0, unchanged)
-    batch = ImportBatch(source=source, filename=filename[:255], file_hash=digest, layout=mapping.layout,
-                        mapping=mapping.as_json(), rows_read=preview.rows_read, added=added, replaced=replaced,
-                        unchanged=unchanged,
-                        team_ids=sorted(t for t in teams_touched(k[0] for k in preview.values) if t is not None),
-                        created_by_id=actor.id if actor else None)
-    db.session.add(batch)
-    db.session.flush()
-    now = utcnow().replace(tzinfo=None)          # stored naive UTC, as UTCDateTime does
-    connection = db.session.connection()
-    insert_value = _driver_sql("INSERT INTO kpi_values (user_id, month, metric_code, value, contacts, batch_id, "
-                               "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
-    insert_change = _driver_sql("INSERT INTO kpi_batch_changes (batch_id, user_id, month, metric_code, action, "
-                                "old_value, old_contacts, old_batch_id, new_value, new_contacts) "
-                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-    update_value = _driver_sql("UPDATE kpi_values SET value = ?, contacts = ?, batch_id = ?, updated_at = ? "
-                               "WHERE id = ?")
-    adds, changes, updates = [], [], []
-
-    def flush(final=False):
-        if adds and (final or len(adds) >= CHUNK):
-            connection.exec_driver_sql(insert_value, adds)
-            adds.clear()
-        if changes and (final or len(changes) >= CHUNK):
-            connection.exec_driver_sql(insert_change, changes)
-            connection.exec_driver_sql(update_value, updates)
-            changes.clear()
-            updates.clear()
-
-    for key, (value, contacts, _rows) in preview.values.items():
-        old = existing.get(key)
-        if old is None:
-            adds.append((key[0], key[1], key[2], value, contacts, batch.id, now))
-        elif abs(old[1] - value) > 1e-9 or old[2] != contacts:
-            # Only replacements are written down: what a batch added is what still carries its id.
-            changes.append((batch.id, key[0], key[1], key[2], "replaced", old[1], old[2], old[3], value, contacts))
-            updates.append((value, contacts, batch.id, now, old[0]))
-        flush()
-    flush(final=True)
-    record_audit(actor, "kpi.imported", "kpi_import_batch", batch.id, None,
-                 {"file": filename, "hash": digest, "added": added, "replaced": replaced, "unchanged": unchanged})
+    values = staging.source_sql(preview.job_id, preview.rollup, preview.fraction_columns)
+    counts = staging.count_existing(values, preview.months)
+    added, replaced = preview.value_count - counts.matched, counts.replaced
+    unchanged = counts.matched - counts.replaced
+    job = db.session.get(ImportJob, preview.job_id)
+    batch = None
+    if added or replaced:
+        batch = ImportBatch(source=source, filename=filename[:255], file_hash=digest, layout=mapping.layout,
+                            mapping=mapping.as_json(), rows_read=preview.rows_read, added=added, replaced=replaced,
+                            unchanged=unchanged,
+                            team_ids=sorted(t for t in teams_touched(preview.agents) if t is not None),
+                            created_by_id=actor.id if actor else None)
+        db.session.add(batch)
+        db.session.flush()
+        try:
+            written = staging.write_values(values, batch.id, counts)
+        except IntegrityError:
+            written = -1
+        if written != added:                      # another import wrote some of these keys meanwhile
+            db.session.rollback()
+            raise ImportRefused("another import changed these values at the same time; nothing was imported — "
+                                "preview the file again")
+        record_audit(actor, "kpi.imported", "kpi_import_batch", batch.id, None,
+                     {"file": filename, "hash": digest, "added": added, "replaced": replaced,
+                      "unchanged": unchanged})
+    staging.discard(preview.job_id)
+    if job is not None:
+        job.status, job.batch_id, job.updated_at = "committed", batch.id if batch else None, utcnow()
+        job.summary = {**job.summary, "result": {"added": added, "replaced": replaced, "unchanged": unchanged}}
     db.session.commit()
     return CommitResult(batch, added, replaced, unchanged)
+
+
+def discard_preview(preview: Preview) -> None:
+    """Forget a preview that will not be committed (a dry run, a file with errors). Commits."""
+    staging.discard(preview.job_id)
+    db.session.execute(delete(ImportJob).where(ImportJob.id == preview.job_id))
+    db.session.commit()
 
 
 def can_roll_back(actor: User, batch: ImportBatch) -> bool:
@@ -550,10 +644,10 @@ def rollback_batch(batch: ImportBatch, actor: User | None) -> int:
     connection = db.session.connection()
     restore = [(c.old_value, c.old_contacts, c.old_batch_id, c.user_id, c.month, c.metric_code)
                for c in db.session.scalars(select(BatchChange).where(BatchChange.batch_id == batch.id))]
-    statement = _driver_sql("UPDATE kpi_values SET value = ?, contacts = ?, batch_id = ? "
+    statement = staging.driver_sql("UPDATE kpi_values SET value = ?, contacts = ?, batch_id = ? "
                             "WHERE user_id = ? AND month = ? AND metric_code = ?")
-    for start in range(0, len(restore), CHUNK):
-        connection.exec_driver_sql(statement, restore[start:start + CHUNK])
+    for start in range(0, len(restore), staging.CHUNK):
+        connection.exec_driver_sql(statement, restore[start:start + staging.CHUNK])
     db.session.execute(delete(KpiValue).where(KpiValue.batch_id == batch.id))
     db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(
         status="rolled_back", rolled_back_at=utcnow(), rolled_back_by_id=actor.id if actor else None))

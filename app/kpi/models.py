@@ -128,3 +128,66 @@ class ColumnMapping(db.Model):
     columns: Mapped[dict] = mapped_column(JSON)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ImportJob(db.Model):
+    """One import on its way: the file is read and checked into the staging
+    tables (status `reading`, then `checked` with the preview in `summary`),
+    then committed (`committing`, then `committed` with the batch) — or
+    `failed` with a message. Large files run in the background; `progress`
+    (0..1) and `updated_at` (a heartbeat) let the page show how far it got."""
+
+    __tablename__ = "kpi_import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))               # upload | cli | api
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    upload_key: Mapped[str] = mapped_column(String(43), default="")
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    file_hash: Mapped[str] = mapped_column(String(64), default="")
+    encoding: Mapped[str] = mapped_column(String(20), default="")
+    mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="reading")
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    rollup: Mapped[bool] = mapped_column(Boolean, default=False)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("kpi_import_batches.id", ondelete="SET NULL"))
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StagedCell(db.Model):
+    """A checked cell of a file being imported, keyed by its agent, month,
+    metric and exact period: a second cell with the same key is a duplicate
+    in the file. Scratch space, emptied when the job ends; no foreign keys,
+    so a million rows go in at the speed of the disk."""
+
+    __tablename__ = "kpi_staged_cells"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    job_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    metric_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    period: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)   # see staging.period_key
+    row_no: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float] = mapped_column(Float)
+    scale_col: Mapped[int] = mapped_column(Integer)    # the column of a bare rate (may be fractions), else -1
+    contacts: Mapped[int | None] = mapped_column(Integer)
+
+
+class StagedValue(db.Model):
+    """A month rolled up from finer staged cells (daily or weekly files)."""
+
+    __tablename__ = "kpi_staged_values"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    job_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    month: Mapped[date] = mapped_column(primary_key=True)
+    metric_code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)
+    contacts: Mapped[int | None] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)

@@ -131,7 +131,7 @@ def parse_period(text) -> tuple[date, date]:
         match = pattern.match(value)
         if match:
             first = _date(match.group(1), match.group(2), "1", original=value)
-            return first, _month_end(first)
+            return first, month_end(first)
     ranged = _RANGE.match(value)
     if ranged:
         start, _ = parse_period(ranged.group(1))
@@ -149,7 +149,7 @@ def _date(year, month, day, original: str) -> date:
         raise ValueError(f"no such date: {original!r}") from None
 
 
-def _month_end(first: date) -> date:
+def month_end(first: date) -> date:
     following = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
     return following - timedelta(days=1)
 

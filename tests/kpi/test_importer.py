@@ -62,16 +62,18 @@ def test_gbk_csv_with_chinese_headers_and_daily_rows_rolls_up_to_months(agents):
     assert preview.error_count == 0 and preview.skipped_totals == 1 and preview.rows_ok == 3
     october = date(2026, 10, 1)
     kf1 = agents["KF9001"].id
-    assert preview.values[(kf1, october, "csat")][:2] == (pytest.approx(91.0), 100)   # weighted by contacts
-    assert preview.values[(kf1, october, "aht")][0] == pytest.approx((250 * 40 + 230 * 60) / 100)
-    assert preview.values[(agents["KF9002"].id, october, "first_response")][0] == 9
+    values = preview.month_values()
+    assert values[(kf1, october, "csat")][:2] == (pytest.approx(91.0), 100)   # weighted by contacts
+    assert values[(kf1, october, "aht")][0] == pytest.approx((250 * 40 + 230 * 60) / 100)
+    assert values[(agents["KF9002"].id, october, "first_response")][0] == 9
 
 
 def test_utf8_with_bom_and_fractions_and_minutes_in_the_header(agents):
     text = "\ufeff工号,月份,满意度,平均接待时长(分钟)\nKF9001,2026-09,0.925,4.5\nKF9002,2026年9月,0.8,3\n"
     preview, _ = plan(text)
-    assert preview.values[(agents["KF9001"].id, date(2026, 9, 1), "csat")][0] == pytest.approx(92.5)
-    assert preview.values[(agents["KF9001"].id, date(2026, 9, 1), "aht")][0] == 270
+    values = preview.month_values()
+    assert values[(agents["KF9001"].id, date(2026, 9, 1), "csat")][0] == pytest.approx(92.5)
+    assert values[(agents["KF9001"].id, date(2026, 9, 1), "aht")][0] == 270
     assert any("fractions" in n for n in preview.notes)
 
 
@@ -95,8 +97,9 @@ def test_xlsx_with_dates_and_times_as_excel_values(agents):
     book.save(buffer)
     preview, _ = plan(buffer.getvalue(), name="kpi.xlsx")
     assert preview.error_count == 0
-    assert preview.values[(agents["KF9001"].id, date(2026, 7, 1), "csat")][0] == pytest.approx(90)
-    assert preview.values[(agents["KF9002"].id, date(2026, 7, 1), "avg_response")][0] == 40
+    values = preview.month_values()
+    assert values[(agents["KF9001"].id, date(2026, 7, 1), "csat")][0] == pytest.approx(90)
+    assert values[(agents["KF9002"].id, date(2026, 7, 1), "avg_response")][0] == 40
 
 
 # ------------------------------------------------------------------ bad input: clear errors, nothing written

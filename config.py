@@ -40,6 +40,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
     MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    # KPI files up to this size are read and committed within the request; larger ones run in a
+    # background thread while the page shows a progress bar.
+    KPI_INLINE_BYTES = int(_env("KPI_INLINE_BYTES", str(256 * 1024)))
 
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
 

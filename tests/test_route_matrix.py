@@ -16,7 +16,7 @@ from app.api.services import create_token
 from app.bank.services import QuestionData, save_question
 from app.extensions import db
 from app.kpi.catalogue import seed_catalogue
-from app.kpi.models import ImportBatch, KpiValue, Metric
+from app.kpi.models import ImportBatch, ImportJob, KpiValue, Metric
 from app.quiz.models import Assignment, Quiz, QuizSection
 from app.quiz.services import finalise, start_attempt
 from app.scenarios.services import create_session, start_run, take_step
@@ -104,7 +104,9 @@ ACCESS: dict[str, frozenset | str] = {
     "scenarios.rubric": EVERYONE,
     "kpi.upload": IMPORTERS,
     "kpi.mapping": IMPORTERS,        # someone else's (or no) upload: back to the upload page
-    "kpi.commit": IMPORTERS,
+    "kpi.job": IMPORTERS,            # owner only: the sample job is the manager's
+    "kpi.job_progress": IMPORTERS,
+    "kpi.job_commit": IMPORTERS,
     "kpi.history": IMPORTERS,        # lists only imports touching one's teams
     "kpi.rollback": IMPORTERS,       # scoped: the sample import touches the sample manager's team
     "kpi.team": STAFF,               # scoped
@@ -131,7 +133,8 @@ SCOPED_404 = {("dashboard.person", "agent"), ("api.user", "agent"), ("scenarios.
               ("scenarios.session", "agent"), ("scenarios.submit_sheet", "agent"), ("scenarios.close", "agent")} | {
     (endpoint, role) for endpoint in ("scenarios.run", "scenarios.step") for role in ROLES} | {
     (endpoint, role) for endpoint in OWNER_ONLY for role in ROLES} | {
-    ("quiz.inspect", role) for role in STAFF}
+    ("quiz.inspect", role) for role in STAFF} | {
+    (endpoint, "admin") for endpoint in ("kpi.job", "kpi.job_progress", "kpi.job_commit")}
 
 
 def _routes():
@@ -200,11 +203,14 @@ def world(app, make_user, make_team):
     db.session.flush()
     db.session.add(KpiValue(user_id=sample_agent.id, month=date(2026, 10, 1), metric_code="csat", value=91.0,
                             contacts=120, batch_id=batch.id))
+    job = ImportJob(source="upload", user_id=users["manager"].id, filename="sample.csv", status="committed",
+                    batch_id=batch.id, summary={"result": {"added": 1, "replaced": 0, "unchanged": 0}})
+    db.session.add(job)
     db.session.commit()
     args = {"user_id": sample_agent.id, "team_id": team.id, "token_id": token.id, "question_id": question.id,
             "quiz_id": quiz.id, "attempt_id": attempt.id, "slot_id": graded.slots[0].id, "scenario_id": drill.id,
             "run_id": run.id, "session_id": session.id, "rubric_id": rubric.id, "key": "no-such-upload",
-            "batch_id": batch.id, "metric_id": db.session.scalar(select(Metric.id))}
+            "batch_id": batch.id, "job_id": job.id, "metric_id": db.session.scalar(select(Metric.id))}
     tokens = {role: create_token(users["admin"], user, role)[1] for role, user in users.items()}
     return users, args, tokens
 

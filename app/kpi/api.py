@@ -24,7 +24,7 @@ from app.auth.models import User
 from app.auth.permissions import visible_users
 from app.extensions import db
 from app.kpi.files import Table
-from app.kpi.importer import ImportRefused, Mapping, commit_import, file_hash, plan_import
+from app.kpi.importer import ImportRefused, Mapping, commit_import, discard_preview, file_hash, plan_import
 from app.kpi.models import KpiValue
 
 MAX_ITEMS = 10_000
@@ -64,14 +64,16 @@ def push_kpi_values():
         return _problem(422, "Some values are not valid; nothing was stored.", shape_errors)
     mapping = Mapping(layout="long", agent="employee_no", period="period", metric="metric", value="value",
                       contacts="contacts")
-    preview = plan_import(Table(list(FIELDS), iter(rows), "json"), mapping, fractions=False)
+    preview = plan_import(Table(list(FIELDS), iter(rows), "json"), mapping, fractions=False, source="api")
     if preview.error_count:
+        discard_preview(preview)
         errors = [{"index": e.row - 1, "field": e.column, "message": e.message} for e in preview.errors]
         return _problem(422, "Some values are not valid; nothing was stored.", errors)
     try:
         result = commit_import(preview, g.api_user, source="api", filename="api",
                                digest=file_hash(request.get_data()), mapping=mapping)
     except ImportRefused as error:
+        discard_preview(preview)
         return _problem(403 if "teams you manage" in str(error) else 422, str(error))
     body = {"batch_id": result.batch.id if result.batch else None, "added": result.added,
             "replaced": result.replaced, "unchanged": result.unchanged,

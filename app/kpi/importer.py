@@ -267,7 +267,7 @@ _TOTAL, _NO_AGENT, _UNKNOWN = "total", "no agent", "unknown"
 
 
 def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = None,
-                fractions: bool = True, *, job: ImportJob | None = None,
+                fractions: bool = True, *, job: ImportJob | None = None, source: str = "cli",
                 progress: Callable[[int, float | None], None] | None = None) -> Preview:
     """Read every row and check it. The checked cells go to the staging
     tables under the job (made here when not given; committed in chunks);
@@ -279,7 +279,7 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
     by_code = {m.code: m for m in metrics}
     mapping.check(table.headers, set(by_code))
     if job is None:
-        job = ImportJob(source="check", mapping=mapping.as_json())
+        job = ImportJob(source=source, mapping=mapping.as_json())
         db.session.add(job)
         db.session.flush()
     job_id = job.id

@@ -145,6 +145,7 @@ class ImportJob(db.Model):
     upload_key: Mapped[str] = mapped_column(String(43), default="")
     filename: Mapped[str] = mapped_column(String(255), default="")
     file_hash: Mapped[str] = mapped_column(String(64), default="")
+    size: Mapped[int] = mapped_column(Integer, default=0)                # bytes of the file
     encoding: Mapped[str] = mapped_column(String(20), default="")
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default="reading")

@@ -27,23 +27,29 @@ from app.auth.permissions import (
     managed_team_ids,
     role_required,
 )
-from app.extensions import db
-from app.kpi import bp, catalogue, reports
+from app.extensions import db, htmx
+from app.kpi import bp, catalogue, jobs, reports
 from app.kpi.files import FileRefused, read_table
 from app.kpi.forms import KpiUploadForm, MetricForm
 from app.kpi.importer import (
     ImportRefused,
     Mapping,
     MappingError,
+    Preview,
     can_roll_back,
-    commit_import,
-    file_hash,
-    plan_import,
     rollback_batch,
     suggest_mapping,
 )
-from app.kpi.models import AGGREGATION_LABELS, DIRECTION_LABELS, UNIT_LABELS, ColumnMapping, ImportBatch, Metric
-from app.uploads import claim_upload, find_upload, stash_upload
+from app.kpi.models import (
+    AGGREGATION_LABELS,
+    DIRECTION_LABELS,
+    UNIT_LABELS,
+    ColumnMapping,
+    ImportBatch,
+    ImportJob,
+    Metric,
+)
+from app.uploads import find_upload, stash_upload
 from app.web import localized
 
 importers_only = role_required(Role.MANAGER, Role.ADMIN)
@@ -138,7 +144,7 @@ def mapping(key):
         flash(str(error), "error")
         return redirect(url_for("kpi.upload"))
     metrics = catalogue.active_metrics()
-    preview = error = None
+    error = None
     template_name = request.values.get("template", "")
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
@@ -146,13 +152,17 @@ def mapping(key):
         chosen = [request.form.get(f"col_{i}", "") for i in range(len(table.headers))]
         try:
             current = read_mapping(table.headers, request.form)
-            preview = plan_import(table, current, metrics)
+            current.check(table.headers, {m.code for m in metrics})
+        except MappingError as problem:
+            error = str(problem)
+        else:
             save_as = request.form.get("save_as", "").strip()[:80]
             if save_as:
                 _save_template(save_as, current)
                 flash(_("Column mapping saved as “%(name)s”.", name=save_as), "success")
-        except MappingError as problem:
-            error = str(problem)
+            job = jobs.create_job(current_user, upload, current, encoding)
+            jobs.start(job, "preview")
+            return redirect(url_for("kpi.job", job_id=job.id))
     else:
         saved = db.session.scalar(select(ColumnMapping).where(ColumnMapping.name == template_name)) \
             if template_name else None
@@ -161,9 +171,7 @@ def mapping(key):
         chosen = _choices_for(table.headers, current)
     return render_template(
         "kpi/mapping.html", key=key, filename=upload.filename, table=table, metrics=metrics,
-        choices=chosen, roles=role_labels(), preview=preview, error=error,
-        mapping_json=json.dumps(current.as_json(), ensure_ascii=False) if preview else "", form=EmptyForm(),
-        encoding=encoding or "",
+        choices=chosen, roles=role_labels(), error=error, form=EmptyForm(), encoding=encoding or "",
         templates=db.session.scalars(select(ColumnMapping).order_by(ColumnMapping.name)).all(),
         template_name=template_name), (422 if error else 200)
 
@@ -178,38 +186,61 @@ def _save_template(name: str, current: Mapping) -> None:
     db.session.commit()
 
 
-@bp.route("/import/<key>/commit", methods=["POST"])
+def _own_job_or_404(job_id: int) -> ImportJob:
+    """A job is seen only by the person who started it."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.source != "upload" or job.user_id != current_user.id:
+        abort(404)
+    return job
+
+
+@bp.route("/jobs/<int:job_id>")
 @importers_only
-def commit(key):
+def job(job_id):
+    job = _own_job_or_404(job_id)
+    preview = Preview.from_json(job.summary) if job.status == "checked" else None
+    result = (job.summary or {}).get("result") if job.status == "committed" else None
+    upload = find_upload(job.upload_key, current_user.id, "kpi")
+    return render_template("kpi/job.html", job=job, preview=preview, result=result, form=EmptyForm(),
+                           stalled=jobs.stalled(job), upload_alive=upload is not None)
+
+
+@bp.route("/jobs/<int:job_id>/progress")
+@importers_only
+def job_progress(job_id):
+    """The progress bar, polled by htmx; once the job is done the page reloads."""
+    job = _own_job_or_404(job_id)
+    if job.status in jobs.RUNNING and not jobs.stalled(job):
+        if htmx:
+            return render_template("kpi/_progress.html", job=job)
+        return redirect(url_for("kpi.job", job_id=job.id))
+    if htmx:
+        return "", 204, {"HX-Refresh": "true"}
+    return redirect(url_for("kpi.job", job_id=job.id))
+
+
+@bp.route("/jobs/<int:job_id>/commit", methods=["POST"])
+@importers_only
+def job_commit(job_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
-        current = Mapping.from_json(json.loads(request.form.get("mapping", "{}")))
-    except (ValueError, TypeError, AttributeError):
-        abort(400)
-    encoding = request.form.get("encoding") or None
-    claimed = claim_upload(key, current_user.id, "kpi")
-    if claimed is None:
-        db.session.rollback()
-        flash(_("That upload has expired or was already imported. Upload the file again."), "error")
+    job = _own_job_or_404(job_id)
+    if not jobs.claim_for_commit(job):
+        flash(_("This import is already under way or done."), "info")
+        return redirect(url_for("kpi.job", job_id=job.id))
+    jobs.start(job, "commit")
+    db.session.refresh(job)
+    if job.status == "committed":
+        result = job.summary["result"]
+        if job.batch_id is None:
+            flash(_("Nothing changed: all %(n)d values are already there.", n=result["unchanged"]), "info")
+        else:
+            flash(_("Imported: %(added)d added, %(replaced)d replaced, %(same)d unchanged.",
+                    added=result["added"], replaced=result["replaced"], same=result["unchanged"]), "success")
         return redirect(url_for("kpi.history"))
-    filename, content = claimed
-    try:
-        preview = plan_import(read_table(filename, content, encoding), current)
-        # The claim commits with the import: a second click finds nothing to import.
-        result = commit_import(preview, current_user, source="upload", filename=filename,
-                               digest=file_hash(content), mapping=current)
-    except (FileRefused, MappingError, ImportRefused) as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return redirect(url_for("kpi.mapping", key=key, encoding=encoding))
-    if result.batch is None:
-        db.session.commit()          # the claim: this upload is done
-        flash(_("Nothing changed: all %(n)d values are already there.", n=result.unchanged), "info")
-    else:
-        flash(_("Imported: %(added)d added, %(replaced)d replaced, %(same)d unchanged.", added=result.added,
-                replaced=result.replaced, same=result.unchanged), "success")
-    return redirect(url_for("kpi.history"))
+    if job.status == "failed":
+        flash(job.message, "error")
+    return redirect(url_for("kpi.job", job_id=job.id))
 
 
 # ------------------------------------------------------------------ history and rollback

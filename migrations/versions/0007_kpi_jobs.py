@@ -30,6 +30,7 @@ def upgrade():
     sa.Column('upload_key', sa.String(length=43), nullable=False),
     sa.Column('filename', sa.String(length=255), nullable=False),
     sa.Column('file_hash', sa.String(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('encoding', sa.String(length=20), nullable=False),
     sa.Column('mapping', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),

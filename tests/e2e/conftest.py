@@ -40,6 +40,7 @@ def live_server(tmp_path_factory):
         "SECRET_KEY": "e2e-only-secret",
         "FLASK_APP": "app",
         "LOGIN_LIMIT_PER_IP": "1000 per minute",
+        "KPI_INLINE_BYTES": "4000",           # larger KPI files go through the background job and its progress bar
     }
     flask = [sys.executable, "-m", "flask", "--app", "app"]
     for command in (["db", "upgrade"], ["content", "sync"], ["seed-demo"]):

@@ -1,6 +1,8 @@
 """A manager imports a GBK CSV with Chinese headers in chromium: upload,
 match columns, preview, commit, read the team table, roll the import back."""
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -49,3 +51,26 @@ def test_manager_imports_a_gbk_csv_and_rolls_it_back(page: Page, live_server, tm
     page.goto(f"{live_server}/kpi/teams/1?month=2027-03")
     expect(page.get_by_test_id("kpi-team-empty")).to_be_visible()
     assert errors == []
+
+
+def test_a_large_file_shows_a_progress_bar_then_the_preview(page: Page, live_server, tmp_path):
+    """Above KPI_INLINE_BYTES (4000 here) the file is read in the background:
+    the page polls its progress bar, reloads itself when the job is done,
+    and the commit runs the same way."""
+    rows = "".join(f"KF1004,吴俊杰,2027-{month:02d}-{day:02d},{30 + day},{80 + day % 20}%,{day},00:04:{day:02d}\n"
+                   for month in range(4, 10) for day in range(1, 31))
+    file = tmp_path / "大文件.csv"
+    file.write_bytes((HEADER + rows).encode("gbk"))
+    sign_in(page, live_server, "M001")
+    page.goto(f"{live_server}/kpi/import")
+    page.locator("input[type=file]").set_input_files(str(file))
+    page.get_by_test_id("kpi-upload-submit").click()
+    page.get_by_test_id("kpi-preview").click()
+    expect(page).to_have_url(re.compile(r"/kpi/jobs/\d+$"))
+    expect(page.get_by_test_id("error-count")).to_have_text("0", timeout=30_000)   # polled, then reloaded
+    expect(page.get_by_test_id("kpi-preview-result")).to_contain_text("180")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("kpi-commit").click()
+    expect(page.get_by_test_id("kpi-job-done")).to_contain_text("18", timeout=30_000)   # 6 months × 3 metrics
+    page.get_by_role("link", name=re.compile("导入记录|Import history")).last.click()
+    expect(page.get_by_test_id("kpi-history")).to_contain_text("大文件.csv")

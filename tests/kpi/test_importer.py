@@ -241,3 +241,48 @@ def test_the_cli_imports_a_gbk_file_and_refuses_a_broken_one(agents, runner, tmp
     assert result.exit_code == 1 and "row 2, column 客户满意度" in result.output and "Nothing imported" in result.output
     result = runner.invoke(args=["kpi", "import", str(good), "--mapping", "nope"])
     assert result.exit_code == 1 and "no saved mapping" in result.output
+
+
+# ------------------------------------------------------------------ staging: chunks, progress, memory-free checks
+
+def test_duplicates_are_found_across_chunks_and_progress_is_reported(agents, monkeypatch):
+    from app.kpi import staging
+    from app.kpi.models import StagedCell
+
+    monkeypatch.setattr(staging, "CHUNK", 4)           # cells per chunk: the duplicate lands chunks later
+    rows = [f"KF9002,乙,2026-10-{day:02d},40,90%,12,250" for day in range(1, 9)]
+    text = WIDE + "KF9001,甲,2026-10-01,40,90%,12,250\n" + "\n".join(rows) + "\nKF9001,甲,2026-10-01,40,91%,12,250\n"
+    calls = []
+    table = read_table("kpi.csv", text.encode())
+    preview = plan_import(table, suggest_mapping(table.headers)[0], progress=lambda rows, share: calls.append((rows, share)))
+    assert preview.error_count == 3 and preview.error_rows == 1 and preview.rows_ok == 9
+    assert {e.row for e in preview.errors} == {11} and all("already in row 2" in e.message for e in preview.errors)
+    assert len(calls) >= 3 and [r for r, _ in calls] == sorted(r for r, _ in calls)
+    assert all(0 < share <= 1 for _, share in calls)
+    assert db.session.scalar(select(func.count()).select_from(StagedCell)) > 0      # waits for commit or discard
+    from app.kpi.importer import discard_preview
+
+    discard_preview(preview)
+    assert db.session.scalar(select(func.count()).select_from(StagedCell)) == 0
+
+
+def test_two_columns_for_one_metric_are_refused(agents):
+    table = read_table("kpi.csv", (WIDE.strip() + ",满意度\n").encode())
+    with pytest.raises(MappingError, match="more than one column is mapped to the metric csat"):
+        plan_import(table, Mapping(layout="wide", agent="工号", period="日期",
+                                   metrics={"客户满意度": "csat", "满意度": "csat"}))
+
+
+def test_whole_months_commit_from_the_cells_and_fractions_are_scaled_there(agents):
+    result = commit("工号,月份,满意度,投诉率\nKF9001,2026-09,0.925,0.01\nKF9002,2026-09,0.8,0.02\n")
+    assert result.added == 4
+    assert values()[("KF9001", date(2026, 9, 1), "csat")] == (92.5, None)
+    assert values()[("KF9002", date(2026, 9, 1), "complaint_rate")] == (2.0, None)
+    again = commit("工号,月份,满意度,投诉率\nKF9001,2026-09,92.5%,1%\nKF9002,2026-09,80%,2%\n")
+    assert again.batch is None and again.unchanged == 4              # the same values written another way
+
+
+def test_a_month_and_its_days_in_one_file_roll_up_together(agents):
+    result = commit(WIDE + "KF9001,甲,2026-10-01,10,80%,12,250\nKF9001,甲,2026-10-02,30,100%,12,250\n")
+    assert result.added == 3
+    assert values()[("KF9001", date(2026, 10, 1), "csat")] == (95.0, 40)

@@ -2,7 +2,6 @@
 double commit, history and rollback with scope, team and person tables,
 the catalogue and its versions."""
 
-import html
 import io
 import re
 
@@ -11,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.kpi.catalogue import seed_catalogue
-from app.kpi.models import CatalogueVersion, ColumnMapping, ImportBatch, KpiValue, Metric
+from app.kpi.models import CatalogueVersion, ColumnMapping, ImportBatch, ImportJob, KpiValue, Metric, StagedCell
 
 HEADER = "工号,姓名,日期,接待人数,客户满意度,首次响应(秒)\n"
 
@@ -40,30 +39,33 @@ def selections(page: str) -> dict:
 
 
 def preview(client, text, **extra):
+    """Upload, keep the suggested mapping, preview: (the job's page address, the page)."""
     response = upload(client, text)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     key = response.headers["Location"].split("/kpi/import/")[1].split("?")[0]
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    return key, client.post_form(f"/kpi/import/{key}", {**selections(page), **extra})
+    started = client.post_form(f"/kpi/import/{key}", {**selections(page), **extra})
+    assert started.status_code == 302 and "/kpi/jobs/" in started.headers["Location"], started.status_code
+    return started.headers["Location"], client.get(started.headers["Location"])
 
 
-def commit(client, key, page):
-    mapping = html.unescape(re.search(r'name="mapping" value="([^"]+)"', page).group(1))
-    return client.post_form(f"/kpi/import/{key}/commit", {"mapping": mapping})
+def commit(client, job_url):
+    return client.post_form(f"{job_url}/commit")
 
 
 def test_a_manager_imports_a_gbk_file_end_to_end(client, login_as, world):
     login_as(user=world["manager"])
-    key, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7002,乙,2026-10-02,35,0.95,9秒\n",
-                            save_as="日报模板")
+    job_url, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7002,乙,2026-10-02,35,0.95,9秒\n",
+                                save_as="日报模板")
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and 'data-testid="error-count">0<' in page and "kpi-commit" in page
     assert db.session.scalar(select(func.count(KpiValue.id))) == 0           # a preview writes nothing
     assert db.session.scalar(select(ColumnMapping.name)) == "日报模板"
-    done = commit(client, key, page)
+    done = commit(client, job_url)
     assert done.status_code == 302 and done.headers["Location"].endswith("/kpi/imports")
     assert db.session.scalar(select(func.count(KpiValue.id))) == 4
-    again = commit(client, key, page)                                       # double click
+    assert db.session.scalar(select(func.count()).select_from(StagedCell)) == 0   # the staging rows are gone
+    again = commit(client, job_url)                                         # double click
     assert again.status_code == 302 and db.session.scalar(select(func.count(ImportBatch.id))) == 1
     team = client.get(f"/kpi/teams/{world['team'].id}?month=2026-10").get_data(as_text=True)
     assert "kpi-team" in team and "92.0%" in team and "kpi-lacking" in team   # 40 contacts < 30? no: fcr etc. missing
@@ -73,9 +75,11 @@ def test_a_manager_imports_a_gbk_file_end_to_end(client, login_as, world):
 
 def test_errors_are_listed_by_row_and_column_and_nothing_can_be_committed(client, login_as, world):
     login_as(user=world["manager"])
-    _, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7003,丙,2026-02-30,40,高,12\n")
+    job_url, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7003,丙,2026-02-30,40,高,12\n")
     page = response.get_data(as_text=True)
     assert 'data-testid="error-count">1<' in page and "kpi-commit" not in page
+    assert commit(client, job_url).status_code == 302                      # posted anyway: refused
+    assert db.session.scalar(select(func.count(KpiValue.id))) == 0
     table = page.split('data-testid="kpi-errors"')[1].split("</table>")[0]
     errors = re.findall(r'<td class="num">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>', table)
     assert [(row, column) for row, column, _ in errors] == [("3", "工号"), ("3", "日期"), ("3", "客户满意度")]
@@ -85,7 +89,8 @@ def test_bad_files_and_bad_mappings_are_explained(client, login_as, world):
     login_as(user=world["manager"])
     refused = upload(client, b"", name="kpi.xlsx")
     assert refused.status_code == 200 and "empty" in refused.get_data(as_text=True)
-    key, _ = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\n")
+    job_url, _ = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\n")
+    key = db.session.get(ImportJob, int(job_url.rsplit("/", 1)[1])).upload_key
     clash = client.post_form(f"/kpi/import/{key}", {"col_0": "agent", "col_1": "agent", "col_2": "period"})
     assert clash.status_code == 422 and "mapping-error" in clash.get_data(as_text=True)
     assert client.get("/kpi/import/not-a-key").status_code == 302
@@ -93,18 +98,19 @@ def test_bad_files_and_bad_mappings_are_explained(client, login_as, world):
 
 def test_a_manager_cannot_import_for_other_teams(client, login_as, world):
     login_as(user=world["manager"])
-    key, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7999,外,2026-10-01,40,90%,12\n")
-    refused = commit(client, key, response.get_data(as_text=True))
-    assert refused.status_code == 302 and "/kpi/import/" in refused.headers["Location"]
+    job_url, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7999,外,2026-10-01,40,90%,12\n")
+    page = response.get_data(as_text=True)
+    assert "kpi-refused" in page and "KF7999" in page and "kpi-commit" not in page   # said at the preview
+    refused = commit(client, job_url)                                       # posted anyway
+    assert refused.status_code == 302 and refused.headers["Location"].endswith(job_url)
     assert db.session.scalar(select(func.count(KpiValue.id))) == 0
-    page = client.get(refused.headers["Location"]).get_data(as_text=True)   # the upload is still there
-    assert "KF7999" in page or "kpi-mapping" in page
+    assert "kpi-change-mapping" in client.get(job_url).get_data(as_text=True)   # the upload is still there
 
 
 def test_history_rollback_and_its_scope(client, login_as, world, make_user, make_team):
     login_as(user=world["manager"])
-    key, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\n")
-    commit(client, key, response.get_data(as_text=True))
+    job_url, _ = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\n")
+    commit(client, job_url)
     batch = db.session.scalar(select(ImportBatch))
     stranger = make_user("manager")
     make_team(managers=[stranger])
@@ -152,8 +158,8 @@ def test_admins_edit_the_catalogue_and_each_change_is_a_version(client, login_as
 def test_the_team_table_exports_as_csv_with_formula_cells_neutralised(client, login_as, world, make_user):
     make_user("agent", team=world["team"], employee_no="KF7003", name="=HYPERLINK(\"http://x\")")
     login_as(user=world["manager"])
-    key, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7003,丙,2026-10-01,40,-5%,12\n")
-    commit(client, key, response.get_data(as_text=True))
+    job_url, _ = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7003,丙,2026-10-01,40,-5%,12\n")
+    commit(client, job_url)
     export = client.get(f"/kpi/teams/{world['team'].id}/export.csv?month=2026-10")
     assert export.status_code == 200 and export.mimetype == "text/csv"
     text = export.get_data(as_text=True)

@@ -1,0 +1,153 @@
+"""Import jobs in the browser: reading a file (the preview) and committing
+it. A file up to KPI_INLINE_BYTES is handled within the request; a larger
+one in a background thread of the same process, which writes its progress
+to the job row after every chunk, so the page can poll it (htmx) from any
+worker. The commit is one transaction either way, so a job that dies
+half-way (the process restarted) has written nothing; a job whose
+heartbeat is older than STALLED_AFTER is shown as stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+
+from app.auth.models import User
+from app.db_types import utcnow
+from app.extensions import db
+from app.kpi import staging
+from app.kpi.files import FileRefused, read_table
+from app.kpi.importer import (
+    ImportRefused,
+    Mapping,
+    MappingError,
+    Preview,
+    check_scope,
+    commit_import,
+    file_hash,
+    plan_import,
+)
+from app.kpi.models import ImportJob
+from app.uploads import UPLOAD_TTL, PendingUpload, find_upload
+
+log = logging.getLogger(__name__)
+STALLED_AFTER = timedelta(minutes=3)
+RUNNING = ("reading", "committing")
+
+
+def create_job(user: User, upload: PendingUpload, mapping: Mapping, encoding: str | None) -> ImportJob:
+    """A job reading this upload with this mapping. Drops jobs (and their
+    staging rows) older than the uploads they came from. Commits."""
+    _drop_old_jobs()
+    job = ImportJob(source="upload", user_id=user.id, upload_key=upload.key, filename=upload.filename,
+                    file_hash=file_hash(upload.content), size=len(upload.content), encoding=encoding or "", mapping=mapping.as_json(),
+                    status="reading")
+    db.session.add(job)
+    db.session.commit()
+    return job
+
+
+def _drop_old_jobs() -> None:
+    old = list(db.session.scalars(select(ImportJob.id).where(ImportJob.created_at < utcnow() - UPLOAD_TTL)))
+    for job_id in old:
+        staging.discard(job_id)
+    if old:
+        db.session.execute(delete(ImportJob).where(ImportJob.id.in_(old)))
+
+
+def runs_inline(size: int) -> bool:
+    return size <= current_app.config["KPI_INLINE_BYTES"]
+
+
+def start(job: ImportJob, work: str) -> None:
+    """Run `preview` or `commit` for the job: now, or in a background thread for large files."""
+    if runs_inline(job.size):
+        RUNNERS[work](job.id)
+        return
+    app = current_app._get_current_object()
+    threading.Thread(target=_in_background, args=(app, work, job.id), name=f"kpi-job-{job.id}", daemon=True).start()
+
+
+def _in_background(app, work: str, job_id: int) -> None:
+    with app.app_context():
+        try:
+            RUNNERS[work](job_id)
+        finally:
+            db.session.remove()
+
+
+def _fail(job_id: int, message: str) -> None:
+    db.session.rollback()
+    staging.discard(job_id)
+    db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
+        status="failed", message=message, updated_at=utcnow()))
+    db.session.commit()
+
+
+def run_preview(job_id: int) -> None:
+    """Read and check the job's upload into the staging tables."""
+    job = db.session.get(ImportJob, job_id)
+    user = db.session.get(User, job.user_id) if job and job.user_id else None
+    upload = find_upload(job.upload_key, job.user_id, "kpi") if user else None
+    if upload is None:
+        _fail(job_id, "the upload has expired; upload the file again")
+        return
+    filename, content = upload.filename, upload.content
+    db.session.expunge(upload)
+
+    def progress(rows: int, share: float | None) -> None:
+        job.rows_read, job.progress, job.updated_at = rows, share if share is not None else 0.0, utcnow()
+        db.session.commit()
+
+    try:
+        preview = plan_import(read_table(filename, content, job.encoding or None), Mapping.from_json(job.mapping),
+                              job=job, progress=progress)
+        try:
+            check_scope(user, preview)
+        except ImportRefused as refused:
+            job.message = str(refused)
+            db.session.commit()
+    except (FileRefused, MappingError) as error:
+        _fail(job_id, str(error))
+    except Exception:
+        log.exception("KPI import job %s failed while reading", job_id)
+        _fail(job_id, "the file could not be read (unexpected error; it has been logged)")
+
+
+def claim_for_commit(job: ImportJob) -> bool:
+    """checked → committing, once: a second click (or tab) finds it taken. Commits."""
+    claimed = db.session.execute(update(ImportJob).where(ImportJob.id == job.id, ImportJob.status == "checked",
+                                                         ImportJob.message == "").values(
+        status="committing", progress=0.0, updated_at=utcnow())).rowcount
+    db.session.commit()
+    return claimed == 1
+
+
+def run_commit(job_id: int) -> None:
+    job = db.session.get(ImportJob, job_id)
+    user = db.session.get(User, job.user_id) if job.user_id else None
+    preview = Preview.from_json(job.summary)
+    try:
+        commit_import(preview, user, source="upload", filename=job.filename, digest=job.file_hash,
+                      mapping=Mapping.from_json(job.mapping))
+    except ImportRefused as refused:
+        _fail(job_id, str(refused))
+        return
+    except Exception:
+        log.exception("KPI import job %s failed while committing", job_id)
+        _fail(job_id, "the import failed (unexpected error; it has been logged); nothing was imported")
+        return
+    db.session.execute(delete(PendingUpload).where(PendingUpload.key == job.upload_key))
+    db.session.commit()
+
+
+RUNNERS = {"preview": run_preview, "commit": run_commit}
+
+
+def stalled(job: ImportJob) -> bool:
+    """Running, but no heartbeat for STALLED_AFTER: the process that ran it is gone."""
+    return job.status in RUNNING and job.updated_at < utcnow() - STALLED_AFTER

@@ -14,6 +14,7 @@
 import json
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -43,6 +44,8 @@ class Config:
     # KPI files up to this size are read and committed within the request; larger ones run in a
     # background thread while the page shows a progress bar.
     KPI_INLINE_BYTES = int(_env("KPI_INLINE_BYTES", str(256 * 1024)))
+    # SQLite: where each KPI import stages its checked cells (a scratch file per job); default instance/kpi-staging
+    KPI_STAGING_DIR = _env("KPI_STAGING_DIR")
 
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
 
@@ -77,6 +80,7 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = _env("TEST_DATABASE_URL")
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105  (fast hashes keep the suite quick)
+    KPI_STAGING_DIR = _env("KPI_STAGING_DIR", os.path.join(tempfile.gettempdir(), "agentpath-test-kpi-staging"))
 
 
 class ProductionConfig(Config):

@@ -63,6 +63,18 @@ def _sqlite_pragmas(busy_timeout_ms: int):
     return on_connect
 
 
+def _detach_scratch(dbapi_connection, _record) -> None:
+    """A pooled SQLite connection lets go of the KPI staging files it attached (app/kpi/staging.py)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        attached = [row[1] for row in dbapi_connection.execute("PRAGMA database_list")]
+        for name in attached:
+            if name.startswith("kpi_stage_"):
+                try:
+                    dbapi_connection.execute(f"DETACH DATABASE {name}")
+                except sqlite3.OperationalError:           # still in a transaction: it goes with the connection
+                    pass
+
+
 def _init_extensions(app: Flask) -> None:
     from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
 
@@ -70,6 +82,7 @@ def _init_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas(app.config["SQLITE_BUSY_TIMEOUT_MS"]))
+            event.listen(db.engine, "checkin", _detach_scratch)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     htmx.init_app(app)

@@ -74,6 +74,8 @@ def _schema(database_url):
     with app.app_context():
         db.drop_all()
         db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        for scratch in ("kpi_staged_cells", "kpi_staged_values"):           # PostgreSQL only; not models
+            db.session.execute(text(f"DROP TABLE IF EXISTS {scratch}"))
         db.session.commit()
         upgrade()
         db.engine.dispose()

@@ -200,7 +200,8 @@ class Preview:
 
     def month_values(self) -> dict[tuple[int, date, str], tuple[float, int | None]]:
         """The staged monthly values, (user, month, metric) → (value, contacts): for checks on small files."""
-        rows = db.session.execute(text(staging.source_sql(self.job_id, self.rollup, self.fraction_columns)))
+        stage = staging.Stage(self.job_id)
+        rows = db.session.execute(text(stage.source_sql(self.rollup, self.fraction_columns)))
         return {(user_id, month if isinstance(month, date) else date.fromisoformat(month), code): (value, contacts)
                 for user_id, month, code, value, contacts in rows}
 
@@ -283,6 +284,18 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
         db.session.add(job)
         db.session.flush()
     job_id = job.id
+    try:
+        return _read(table, mapping, metrics, by_code, fractions, job, progress)
+    except BaseException:
+        db.session.rollback()
+        staging.discard(job_id)
+        db.session.commit()
+        raise
+
+
+def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[str, Metric], fractions: bool,
+          job: ImportJob, progress) -> Preview:
+    job_id = job.id
     index = {h: i for i, h in enumerate(table.headers)}
     errors, warnings = _Collector(), _Collector()
     people = {u.employee_no.upper(): (u.id, u.employee_no) for u in db.session.execute(
@@ -290,7 +303,8 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
     lookup = _metric_lookup(metrics)
     agent_cells, period_cells, contact_cells = _Cache(200_000), _Cache(20_000), _Cache(20_000)
     metric_cells = _Cache(10_000)
-    stager = staging.Stager(job_id)
+    stage = staging.Stage(job_id, fresh=True)
+    stager = staging.Stager(stage)
     bare_max: dict[int, float] = {}                      # staging column → largest bare rate seen
     warned: list[tuple[int, str, int, float, str]] = []  # (row, column, staging column, value, unit), listed ones
     warning_count = 0
@@ -315,17 +329,20 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
 
     def report(duplicates: list[staging.Duplicate]) -> None:
         nonlocal rows_ok, error_rows
+        if not duplicates:
+            return
+        numbers = {pid: no for pid, no in people.values()}
         newly_bad = set()
         for dup in duplicates:
-            errors.add(dup.row, dup.column, f"{dup.agent} {dup.cell[3]} for "
-                                            f"{staging.period_first(dup.cell[4]).isoformat()} is already in row "
-                                            f"{dup.first_row}")
+            errors.add(dup.row, headers[dup.col], f"{numbers.get(dup.user_id, '?')} {dup.metric_code} for "
+                                                  f"{staging.period_first(dup.period).isoformat()} is already in row "
+                                                  f"{dup.first_row}")
             if not dup.bad:
                 newly_bad.add(dup.row)
         rows_ok -= len(newly_bad)
         error_rows += len(newly_bad)
 
-    staged_cells, staged_meta = stager.cells, stager.meta
+    staged_cells = stager.cells
     for number, row in table.rows:
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
@@ -396,16 +413,17 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
                 warning_count += 1
                 if len(warned) < MAX_LISTED_ERRORS:
                     warned.append((number, header, scale_col, value, unit))
-            staged.append((code, header, value, scale_col))
+            staged.append((code, column_no, value, 1 if bare else 0))
         bad = errors.count != row_errors
         if staged and person is not None and period.__class__ is not str:
             first, key, month, whole, month_day = period
             if not whole:
                 rollup = True
             user_id = person[0]
-            for code, header, value, scale_col in staged:
-                staged_cells.append((job_id, user_id, month, code, key, number, value, scale_col, contacts))
-                staged_meta.append((bad, header, agent[1]))
+            row_bad = 1 if bad else 0
+            for code, column_no, value, bare in staged:
+                staged_cells.append((job_id, user_id, month, code, key, number, column_no, row_bad, value, bare,
+                                     contacts))
                 codes.add(code)
             agents.add(user_id)
             months.add(month_day)
@@ -418,12 +436,12 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
                                 "values": {h: _text(row[p]) for _, h, p, _, _ in columns}})
         if len(staged_cells) >= staging.CHUNK:
             report(stager.flush())
-            staged_cells, staged_meta = stager.cells, stager.meta
+            staged_cells = stager.cells
             if progress is not None:
                 progress(rows_read, table.progress())
-    report(stager.flush())
+    report(stager.finish())
     fraction_columns = sorted(c for c, top in bare_max.items() if top <= 1) if fractions else []
-    value_count = staging.roll_up(job_id, by_code, fraction_columns) if rollup else stager.kept
+    value_count = staging.roll_up(stage, by_code, fraction_columns) if rollup else stager.kept
     for row_no, header, column_no, value, unit in warned:
         final = value * 100 if column_no in fraction_columns else value
         warnings.add(row_no, header, _implausible(unit, final))
@@ -576,7 +594,10 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
     if not preview.value_count:
         raise ImportRefused("the file holds no values")
     check_scope(actor, preview)
-    values = staging.source_sql(preview.job_id, preview.rollup, preview.fraction_columns)
+    if not staging.exists(preview.job_id):
+        raise ImportRefused("this preview is no longer available; preview the file again")
+    stage = staging.Stage(preview.job_id)
+    values = stage.source_sql(preview.rollup, preview.fraction_columns)
     counts = staging.count_existing(values, preview.months)
     added, replaced = preview.value_count - counts.matched, counts.replaced
     unchanged = counts.matched - counts.replaced
@@ -601,10 +622,11 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
         record_audit(actor, "kpi.imported", "kpi_import_batch", batch.id, None,
                      {"file": filename, "hash": digest, "added": added, "replaced": replaced,
                       "unchanged": unchanged})
-    staging.discard(preview.job_id)
     if job is not None:
         job.status, job.batch_id, job.updated_at = "committed", batch.id if batch else None, utcnow()
         job.summary = {**job.summary, "result": {"added": added, "replaced": replaced, "unchanged": unchanged}}
+    db.session.commit()
+    staging.discard(preview.job_id)
     db.session.commit()
     return CommitResult(batch, added, replaced, unchanged)
 

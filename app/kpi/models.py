@@ -158,37 +158,3 @@ class ImportJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-
-class StagedCell(db.Model):
-    """A checked cell of a file being imported, keyed by its agent, month,
-    metric and exact period: a second cell with the same key is a duplicate
-    in the file. Scratch space, emptied when the job ends; no foreign keys,
-    so a million rows go in at the speed of the disk."""
-
-    __tablename__ = "kpi_staged_cells"
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    job_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    month: Mapped[date] = mapped_column(primary_key=True)
-    metric_code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    period: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)   # see staging.period_key
-    row_no: Mapped[int] = mapped_column(Integer)
-    value: Mapped[float] = mapped_column(Float)
-    scale_col: Mapped[int] = mapped_column(Integer)    # the column of a bare rate (may be fractions), else -1
-    contacts: Mapped[int | None] = mapped_column(Integer)
-
-
-class StagedValue(db.Model):
-    """A month rolled up from finer staged cells (daily or weekly files)."""
-
-    __tablename__ = "kpi_staged_values"
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    job_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    month: Mapped[date] = mapped_column(primary_key=True)
-    metric_code: Mapped[str] = mapped_column(String(40), primary_key=True)
-    value: Mapped[float] = mapped_column(Float)
-    contacts: Mapped[int | None] = mapped_column(Integer)
-    rows: Mapped[int] = mapped_column(Integer)

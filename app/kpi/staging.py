@@ -1,21 +1,32 @@
-# ruff: noqa: S608 — statements here are assembled from constants and int() values only
-"""The staging tables of an import: checked cells go to `kpi_staged_cells`
-in chunks as the file is read, so memory stays bounded however long the
-file is; the database finds duplicates (the table's key is agent, month,
-metric and exact period) and, at commit, moves the values into
-`kpi_values` with a few set-based statements.
+# ruff: noqa: S608 — statements here are assembled from constants, int() values and our own table names only
+"""Where an import's checked cells wait between reading and commit, so
+memory stays bounded however long the file is.
+
+* **SQLite**: each job gets a scratch database file of its own
+  (KPI_STAGING_DIR), attached to the connection while in use, without a
+  journal: a million cells never pass through the main database's WAL and
+  are forgotten by deleting one file. Its cells table is keyed by agent,
+  month, metric and exact period, so a duplicate in the file is a row the
+  insert skips; a chunk where fewer cells went in than were sent is
+  searched for the duplicates.
+* **PostgreSQL**: unlogged tables shared by all jobs (rows tagged with the
+  job), loaded with COPY; duplicates are found once at the end with one
+  GROUP BY.
 
 Files of whole months (the usual case) are committed straight from the
 cells. Files of days or weeks are rolled up first: the cells are read back
 in key order and each month is formed by `scoring.aggregate_month` (the one
-definition of a month), into `kpi_staged_values`.
+definition of a month) into the staged values table. The commit moves the
+values into `kpi_values` with a few set-based statements.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import bindparam, text
 
 from app.db_types import UTCDateTime, utcnow
@@ -24,9 +35,21 @@ from app.kpi.catalogue import rule_of
 from app.kpi.scoring import Observation, aggregate_month
 
 CHUNK = 5000
-_CELL_COLUMNS = "job_id, user_id, month, metric_code, period, row_no, value, scale_col, contacts"
+# A staged cell: the job, the key (agent, month as ISO text, metric, period_key), where it came from
+# (row, column, whether that row has another error), what it says (value, a bare rate?, contacts).
+CELL_COLUMNS = ("job_id", "user_id", "month", "metric_code", "period", "row_no", "col", "bad", "value", "bare",
+                "contacts")
 _KEY_MATCH = "k.user_id = s.user_id AND k.month = s.month AND k.metric_code = s.metric_code"
 _DIFFERS = "(abs(k.value - s.value) > 1e-9 OR coalesce(k.contacts, -1) <> coalesce(s.contacts, -1))"
+_SQLITE_TABLES = (
+    "CREATE TABLE IF NOT EXISTS {schema}.kpi_staged_cells (job_id INTEGER NOT NULL, user_id INTEGER NOT NULL, "
+    "month TEXT NOT NULL, metric_code TEXT NOT NULL, period INTEGER NOT NULL, row_no INTEGER NOT NULL, "
+    "col INTEGER NOT NULL, bad INTEGER NOT NULL, value REAL NOT NULL, bare INTEGER NOT NULL, contacts INTEGER, "
+    "PRIMARY KEY (user_id, month, metric_code, period)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS {schema}.kpi_staged_values (job_id INTEGER NOT NULL, user_id INTEGER NOT NULL, "
+    "month TEXT NOT NULL, metric_code TEXT NOT NULL, value REAL NOT NULL, contacts INTEGER, rows INTEGER NOT NULL, "
+    "PRIMARY KEY (user_id, month, metric_code)) WITHOUT ROWID",
+)
 
 
 def driver_sql(statement: str) -> str:
@@ -47,91 +70,205 @@ def period_first(key: int) -> date:
     return date.fromordinal(key // 32)
 
 
+def _sqlite() -> bool:
+    return db.session.connection().dialect.name == "sqlite"
+
+
+def staging_dir() -> Path:
+    folder = Path(current_app.config.get("KPI_STAGING_DIR") or Path(current_app.instance_path) / "kpi-staging")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Stage:
+    """The staging tables of one job, as SQL names, on the session's connection."""
+
+    def __init__(self, job_id: int, fresh: bool = False):
+        self.job_id = int(job_id)
+        self.sqlite = _sqlite()
+        if self.sqlite:
+            self.schema = f"kpi_stage_{self.job_id}"
+            self.path = staging_dir() / f"job-{self.job_id}.db"
+            if fresh:
+                self._detach()
+                self.path.unlink(missing_ok=True)
+            self._attach()
+            self.cells, self.values = f"{self.schema}.kpi_staged_cells", f"{self.schema}.kpi_staged_values"
+            self.where = "1 = 1"
+        else:
+            self.cells, self.values = "kpi_staged_cells", "kpi_staged_values"
+            self.where = f"job_id = {self.job_id}"
+            if fresh:
+                self._delete_rows()
+
+    # -- SQLite scratch file
+
+    def _attached(self) -> bool:
+        names = {row[1] for row in db.session.connection().exec_driver_sql("PRAGMA database_list")}
+        return self.schema in names
+
+    def _attach(self) -> None:
+        connection = db.session.connection()
+        if not self._attached():
+            connection.exec_driver_sql(f"ATTACH DATABASE ? AS {self.schema}", (str(self.path),))
+            connection.exec_driver_sql(f"PRAGMA {self.schema}.journal_mode = OFF")   # scratch: no journal
+            for statement in _SQLITE_TABLES:
+                connection.exec_driver_sql(statement.format(schema=self.schema))
+
+    def _detach(self) -> None:
+        if self._attached():
+            db.session.connection().exec_driver_sql(f"DETACH DATABASE {self.schema}")
+
+    def _delete_rows(self) -> None:
+        db.session.execute(text("DELETE FROM kpi_staged_cells WHERE job_id = :job"), {"job": self.job_id})
+        db.session.execute(text("DELETE FROM kpi_staged_values WHERE job_id = :job"), {"job": self.job_id})
+
+    def discard(self) -> None:
+        """Forget the job's staged rows. SQLite: the file goes (a connection
+        still holding it attached keeps a nameless copy until it lets go);
+        PostgreSQL: the rows go with the caller's transaction."""
+        if self.sqlite:
+            self.path.unlink(missing_ok=True)
+        else:
+            self._delete_rows()
+
+    def count(self) -> int:
+        return db.session.execute(text(f"SELECT count(*) FROM {self.cells} WHERE {self.where}")).scalar_one()
+
+    # -- what the commit reads
+
+    def source_sql(self, rollup: bool, fraction_columns: list[int]) -> str:
+        """A SELECT of the job's monthly values: user_id, month, metric_code, value, contacts."""
+        if rollup:
+            return f"SELECT user_id, month, metric_code, value, contacts FROM {self.values} WHERE {self.where}"
+        value = "value"
+        if fraction_columns:
+            listed = ", ".join(str(int(c)) for c in sorted(fraction_columns))
+            value = f"CASE WHEN bare = 1 AND col IN ({listed}) THEN value * 100 ELSE value END"
+        return (f"SELECT user_id, month, metric_code, {value} AS value, contacts FROM {self.cells} "
+                f"WHERE {self.where}")
+
+
+def discard(job_id: int) -> None:
+    """Forget a job's staged rows (SQLite: now; PostgreSQL: with the caller's transaction)."""
+    if _sqlite():
+        (staging_dir() / f"job-{int(job_id)}.db").unlink(missing_ok=True)
+    else:
+        db.session.execute(text("DELETE FROM kpi_staged_cells WHERE job_id = :job"), {"job": job_id})
+        db.session.execute(text("DELETE FROM kpi_staged_values WHERE job_id = :job"), {"job": job_id})
+
+
+def exists(job_id: int) -> bool:
+    """Whether anything of the job is staged (for checks)."""
+    if _sqlite():
+        return (staging_dir() / f"job-{int(job_id)}.db").exists()
+    return db.session.execute(text("SELECT 1 FROM kpi_staged_cells WHERE job_id = :job LIMIT 1"),
+                              {"job": job_id}).first() is not None
+
+
 @dataclass
 class Duplicate:
     row: int
     first_row: int
-    cell: tuple            # the staged tuple (job, user, month, metric, period, row, value, scale, contacts)
+    user_id: int
+    metric_code: str
+    period: int
+    col: int
     bad: bool              # the row already had another error
-    column: str
-    agent: str
 
 
 class Stager:
-    """Buffers checked cells and writes them in chunks. A chunk where the
-    database kept fewer cells than it was given held duplicates: each is
-    reported with the row that came first."""
+    """Takes checked cells (tuples in CELL_COLUMNS order) and writes them in chunks."""
 
-    def __init__(self, job_id: int):
-        self.job_id = job_id
+    def __init__(self, stage: Stage):
+        self.stage = stage
         self.cells: list[tuple] = []
-        self.meta: list[tuple[bool, str, str]] = []     # per cell: row had an error, column, agent text
+        self.sent = 0
         self.kept = 0
-        self.insert = driver_sql(f"INSERT INTO kpi_staged_cells ({_CELL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                  "ON CONFLICT DO NOTHING")
-
-    def add(self, cell: tuple, bad: bool, column: str, agent: str) -> None:
-        self.cells.append(cell)
-        self.meta.append((bad, column, agent))
-
-    @property
-    def full(self) -> bool:
-        return len(self.cells) >= CHUNK
+        if stage.sqlite:
+            marks = ", ".join("?" * len(CELL_COLUMNS))
+            self.insert = (f"INSERT INTO {stage.cells} ({', '.join(CELL_COLUMNS)}) VALUES ({marks}) "
+                           "ON CONFLICT DO NOTHING")
 
     def flush(self) -> list[Duplicate]:
+        """Write the buffered cells; the duplicates found so far (SQLite finds them chunk by chunk)."""
         if not self.cells:
             return []
-        kept = db.session.connection().exec_driver_sql(self.insert, self.cells).rowcount
-        self.kept += kept
-        duplicates = self._duplicates() if kept != len(self.cells) else []
-        self.cells, self.meta = [], []
+        connection = db.session.connection()
+        self.sent += len(self.cells)
+        duplicates = []
+        if self.stage.sqlite:
+            kept = connection.exec_driver_sql(self.insert, self.cells).rowcount
+            if kept != len(self.cells):
+                duplicates = self._duplicates_in_chunk()
+            self.kept += kept
+        else:
+            cursor = connection.connection.driver_connection.cursor()
+            with cursor.copy(f"COPY {self.stage.cells} ({', '.join(CELL_COLUMNS)}) FROM STDIN") as copy:
+                for cell in self.cells:
+                    copy.write_row(cell)
+            self.kept += len(self.cells)
+        self.cells = []
         return duplicates
 
-    def _duplicates(self) -> list[Duplicate]:
+    def _duplicates_in_chunk(self) -> list[Duplicate]:
         """The chunk's cells whose key the table holds under another row."""
         users = sorted({cell[1] for cell in self.cells})
         stored = {}
         for start in range(0, len(users), 500):
-            part = users[start:start + 500]
             rows = db.session.execute(text(
-                "SELECT user_id, month, metric_code, period, row_no FROM kpi_staged_cells "
-                "WHERE job_id = :job AND user_id IN :users").bindparams(bindparam("users", expanding=True)),
-                {"job": self.job_id, "users": part})
+                f"SELECT user_id, month, metric_code, period, row_no FROM {self.stage.cells} "
+                "WHERE user_id IN :users").bindparams(bindparam("users", expanding=True)),
+                {"users": users[start:start + 500]})
             for user_id, month, code, period, row_no in rows:
-                stored[(user_id, _iso(month), code, period)] = row_no
+                stored[(user_id, month, code, period)] = row_no
         found = []
-        for cell, (bad, column, agent) in zip(self.cells, self.meta, strict=True):
-            first_row = stored.get((cell[1], cell[2], cell[3], cell[4]))
+        for cell in self.cells:
+            first_row = stored.get(cell[1:5])
             if first_row is not None and first_row != cell[5]:
-                found.append(Duplicate(cell[5], first_row, cell, bad, column, agent))
+                found.append(Duplicate(cell[5], first_row, cell[1], cell[3], cell[4], cell[6], bool(cell[7])))
         return found
 
+    def finish(self) -> list[Duplicate]:
+        """Write what is left; in PostgreSQL, find every duplicate now and
+        keep only the first cell of each key (as SQLite's insert did)."""
+        duplicates = self.flush()
+        if self.stage.sqlite:
+            return duplicates
+        groups = db.session.execute(text(
+            f"SELECT user_id, month, metric_code, period, min(row_no) FROM {self.stage.cells} "
+            f"WHERE {self.stage.where} GROUP BY user_id, month, metric_code, period HAVING count(*) > 1"))
+        removed = 0
+        for user_id, month, code, period, first_row in groups.all():
+            rows = db.session.execute(text(
+                f"SELECT row_no, col, bad FROM {self.stage.cells} WHERE {self.stage.where} AND user_id = :user "
+                "AND month = :month AND metric_code = :code AND period = :period AND row_no > :first "
+                "ORDER BY row_no"), {"user": user_id, "month": month, "code": code, "period": period,
+                                     "first": first_row})
+            for row_no, col, bad in rows:
+                duplicates.append(Duplicate(row_no, first_row, user_id, code, period, col, bool(bad)))
+            removed += db.session.execute(text(
+                f"DELETE FROM {self.stage.cells} WHERE {self.stage.where} AND user_id = :user AND month = :month "
+                "AND metric_code = :code AND period = :period AND row_no > :first"),
+                {"user": user_id, "month": month, "code": code, "period": period, "first": first_row}).rowcount
+        self.kept -= removed
+        return duplicates
 
-def source_sql(job_id: int, rollup: bool, fraction_columns: list[int]) -> str:
-    """A SELECT of the job's monthly values: user_id, month, metric_code, value, contacts."""
-    if rollup:
-        return f"SELECT user_id, month, metric_code, value, contacts FROM kpi_staged_values WHERE job_id = {int(job_id)}"
-    value = "value"
-    if fraction_columns:
-        listed = ", ".join(str(int(c)) for c in sorted(fraction_columns))
-        value = f"CASE WHEN scale_col IN ({listed}) THEN value * 100 ELSE value END"
-    return (f"SELECT user_id, month, metric_code, {value} AS value, contacts FROM kpi_staged_cells "
-            f"WHERE job_id = {int(job_id)}")
 
-
-def roll_up(job_id: int, metrics_by_code: dict, fraction_columns: list[int]) -> int:
+def roll_up(stage: Stage, metrics_by_code: dict, fraction_columns: list[int]) -> int:
     """Form each month of the job from its staged cells (read back in key
-    order, so one month at a time is in memory) into kpi_staged_values.
+    order, so one month at a time is in memory) into the staged values.
     Returns how many months."""
     rules = {code: replace(rule_of(metric), min_contacts=0) for code, metric in metrics_by_code.items()}
     fractions = set(fraction_columns)
-    insert = driver_sql("INSERT INTO kpi_staged_values (job_id, user_id, month, metric_code, value, contacts, rows) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?)")
+    insert = driver_sql(f"INSERT INTO {stage.values} (job_id, user_id, month, metric_code, value, contacts, rows) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?)")
     # One connection reads and writes: a server-side cursor in PostgreSQL, a lazy cursor in SQLite (over a
     # clustered table that the inserts into another table do not disturb).
-    cells = db.session.connection().execution_options(stream_results=True, yield_per=CHUNK).exec_driver_sql(
-        f"SELECT user_id, month, metric_code, value, scale_col, contacts FROM kpi_staged_cells "
-        f"WHERE job_id = {int(job_id)} ORDER BY user_id, month, metric_code, period")
+    cells = db.session.connection().exec_driver_sql(
+        f"SELECT user_id, month, metric_code, value, bare, col, contacts FROM {stage.cells} "
+        f"WHERE {stage.where} ORDER BY user_id, month, metric_code, period",
+        execution_options={"stream_results": True, "yield_per": CHUNK})
     months = 0
     out: list[tuple] = []
     key = None
@@ -140,11 +277,11 @@ def roll_up(job_id: int, metrics_by_code: dict, fraction_columns: list[int]) -> 
     def close_group():
         nonlocal months
         month = aggregate_month(rules[key[2]], group)
-        out.append((job_id, key[0], _iso(key[1]), key[2], month.value, month.contacts, month.rows))
+        out.append((stage.job_id, key[0], _iso(key[1]), key[2], month.value, month.contacts, month.rows))
         months += 1
 
-    for user_id, month, code, value, scale_col, contacts in cells:
-        if scale_col in fractions:
+    for user_id, month, code, value, bare, col, contacts in cells:
+        if bare and col in fractions:
             value *= 100
         this = (user_id, month, code)
         if this != key:
@@ -160,12 +297,6 @@ def roll_up(job_id: int, metrics_by_code: dict, fraction_columns: list[int]) -> 
     if out:
         db.session.connection().exec_driver_sql(insert, out)
     return months
-
-
-def discard(job_id: int) -> None:
-    """Empty the job's staging rows (part of the caller's transaction)."""
-    db.session.execute(text("DELETE FROM kpi_staged_cells WHERE job_id = :job"), {"job": job_id})
-    db.session.execute(text("DELETE FROM kpi_staged_values WHERE job_id = :job"), {"job": job_id})
 
 
 @dataclass
@@ -188,10 +319,6 @@ def count_existing(source: str, months: list[date]) -> Counts:
     return Counts(int(matched), int(replaced))
 
 
-def _sqlite() -> bool:
-    return db.session.connection().dialect.name == "sqlite"
-
-
 def write_values(source: str, batch_id: int, counts: Counts) -> int:
     """Replace what differs (the old value kept in the batch's changes), add
     what is new. Returns how many were added."""
@@ -211,8 +338,7 @@ def write_values(source: str, batch_id: int, counts: Counts) -> int:
             "AND c.metric_code = kpi_values.metric_code").bindparams(*typed), stamp)
     only_new = "" if not counts.matched else \
         f" WHERE NOT EXISTS (SELECT 1 FROM kpi_values k WHERE {_KEY_MATCH})"
-    added = db.session.execute(text(
+    return db.session.execute(text(
         "INSERT INTO kpi_values (user_id, month, metric_code, value, contacts, batch_id, updated_at) "
         f"SELECT s.user_id, s.month, s.metric_code, s.value, s.contacts, :batch, :now FROM ({source}) s{only_new}")
         .bindparams(*typed), stamp).rowcount
-    return added

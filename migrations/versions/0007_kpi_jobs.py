@@ -15,13 +15,6 @@ branch_labels = None
 depends_on = None
 
 
-def _scratch() -> dict:
-    """Staging tables: clustered on their key in SQLite, unlogged in PostgreSQL."""
-    if op.get_bind().dialect.name == "postgresql":
-        return {"prefixes": ["UNLOGGED"]}
-    return {"sqlite_with_rowid": False}
-
-
 def upgrade():
     op.create_table('kpi_import_jobs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -49,20 +42,25 @@ def upgrade():
     with op.batch_alter_table('kpi_import_jobs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_kpi_import_jobs_user_id'), ['user_id'], unique=False)
 
+    if op.get_bind().dialect.name != "postgresql":
+        return                    # SQLite stages each job in a scratch file of its own (app/kpi/staging.py)
+    # Unlogged (no WAL; emptied after a crash, which is fine for scratch rows), no primary key: COPY
+    # loads them and duplicates are found with one GROUP BY.
     op.create_table('kpi_staged_cells',
     sa.Column('job_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('user_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('month', sa.Date(), nullable=False),
     sa.Column('metric_code', sa.String(length=40), nullable=False),
     sa.Column('period', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('row_no', sa.Integer(), nullable=False),
+    sa.Column('row_no', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('col', sa.SmallInteger(), autoincrement=False, nullable=False),
+    sa.Column('bad', sa.SmallInteger(), autoincrement=False, nullable=False),
     sa.Column('value', sa.Float(), nullable=False),
-    sa.Column('scale_col', sa.Integer(), nullable=False),
+    sa.Column('bare', sa.SmallInteger(), autoincrement=False, nullable=False),
     sa.Column('contacts', sa.Integer(), nullable=True),
-    sa.PrimaryKeyConstraint('job_id', 'user_id', 'month', 'metric_code', 'period',
-                            name=op.f('pk_kpi_staged_cells')),
-    **_scratch()
+    prefixes=["UNLOGGED"],
     )
+    op.create_index('ix_kpi_staged_cells_job_id', 'kpi_staged_cells', ['job_id'])
     op.create_table('kpi_staged_values',
     sa.Column('job_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('user_id', sa.Integer(), autoincrement=False, nullable=False),
@@ -72,13 +70,14 @@ def upgrade():
     sa.Column('contacts', sa.Integer(), nullable=True),
     sa.Column('rows', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('job_id', 'user_id', 'month', 'metric_code', name=op.f('pk_kpi_staged_values')),
-    **_scratch()
+    prefixes=["UNLOGGED"],
     )
 
 
 def downgrade():
-    op.drop_table('kpi_staged_values')
-    op.drop_table('kpi_staged_cells')
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_table('kpi_staged_values')
+        op.drop_table('kpi_staged_cells')
     with op.batch_alter_table('kpi_import_jobs', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_kpi_import_jobs_user_id'))
     op.drop_table('kpi_import_jobs')

@@ -247,7 +247,6 @@ def test_the_cli_imports_a_gbk_file_and_refuses_a_broken_one(agents, runner, tmp
 
 def test_duplicates_are_found_across_chunks_and_progress_is_reported(agents, monkeypatch):
     from app.kpi import staging
-    from app.kpi.models import StagedCell
 
     monkeypatch.setattr(staging, "CHUNK", 4)           # cells per chunk: the duplicate lands chunks later
     rows = [f"KF9002,乙,2026-10-{day:02d},40,90%,12,250" for day in range(1, 9)]
@@ -259,11 +258,11 @@ def test_duplicates_are_found_across_chunks_and_progress_is_reported(agents, mon
     assert {e.row for e in preview.errors} == {11} and all("already in row 2" in e.message for e in preview.errors)
     assert len(calls) >= 3 and [r for r, _ in calls] == sorted(r for r, _ in calls)
     assert all(0 < share <= 1 for _, share in calls)
-    assert db.session.scalar(select(func.count()).select_from(StagedCell)) > 0      # waits for commit or discard
+    assert staging.exists(preview.job_id)                        # the cells wait for commit or discard
     from app.kpi.importer import discard_preview
 
     discard_preview(preview)
-    assert db.session.scalar(select(func.count()).select_from(StagedCell)) == 0
+    assert not staging.exists(preview.job_id)
 
 
 def test_two_columns_for_one_metric_are_refused(agents):

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from app.db_types import utcnow
 from app.extensions import db
-from app.kpi import jobs
-from app.kpi.models import ImportJob, KpiValue, StagedCell
+from app.kpi import jobs, staging
+from app.kpi.models import ImportJob, KpiValue
 from app.uploads import PendingUpload
 from tests.kpi.test_pages import HEADER, selections, upload, world  # noqa: F401 — world is a fixture
 
@@ -54,7 +54,7 @@ def test_a_large_file_is_read_and_committed_in_the_background(app, client, login
     job = wait_for(job_id, "committed", "failed")
     assert job.status == "committed" and job.batch_id, job.message
     assert db.session.scalar(select(func.count(KpiValue.id))) == 2 * 10 * 2      # 2 agents × 10 months × 2 metrics
-    assert db.session.scalar(select(func.count()).select_from(StagedCell)) == 0
+    assert not staging.exists(job_id)
     assert db.session.scalar(select(func.count(PendingUpload.id))) == 0          # the upload is done with
     assert "kpi-job-done" in client.get(job_url).get_data(as_text=True)
     assert client.post_form(f"{job_url}/commit").status_code == 302              # again: nothing more happens

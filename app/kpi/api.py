@@ -67,7 +67,7 @@ def push_kpi_values():
     preview = plan_import(Table(list(FIELDS), iter(rows), "json"), mapping, fractions=False, source="api")
     if preview.error_count:
         discard_preview(preview)
-        errors = [{"index": e.row - 1, "field": e.column, "message": e.message} for e in preview.errors]
+        errors = [{"index": e.row - 1, "field": e.column, "message": str(e.message)} for e in preview.errors]
         return _problem(422, "Some values are not valid; nothing was stored.", errors)
     try:
         result = commit_import(preview, g.api_user, source="api", filename="api",
@@ -77,7 +77,8 @@ def push_kpi_values():
         return _problem(403 if "teams you manage" in str(error) else 422, str(error))
     body = {"batch_id": result.batch.id if result.batch else None, "added": result.added,
             "replaced": result.replaced, "unchanged": result.unchanged,
-            "warnings": [{"index": w.row - 1, "field": w.column, "message": w.message} for w in preview.warnings]}
+            "warnings": [{"index": w.row - 1, "field": w.column, "message": str(w.message)}
+                         for w in preview.warnings]}
     return jsonify(body), (201 if result.batch else 200)
 
 

@@ -40,6 +40,7 @@ from app.extensions import db
 from app.kpi import parsing, staging
 from app.kpi.catalogue import active_metrics
 from app.kpi.files import Table
+from app.kpi.messages import N_, KpiProblem, Msg, msg
 from app.kpi.models import BatchChange, ImportBatch, ImportJob, KpiValue, Metric
 
 MAX_LISTED_ERRORS = 200
@@ -83,7 +84,7 @@ def header_key(header: str) -> tuple[str, int | None]:
     return re.sub(r"\s+", " ", text).strip().lower(), scale
 
 
-class MappingError(ValueError):
+class MappingError(KpiProblem):
     """A column mapping that does not fit the file; the message says what is missing or wrong."""
 
 
@@ -114,26 +115,27 @@ class Mapping:
         needed = [self.agent, self.period] + ([self.metric, self.value] if self.layout == "long" else []) \
             + ([self.contacts] if self.contacts else []) + list(self.metrics)
         if self.layout not in ("long", "wide"):
-            raise MappingError(f"unknown layout {self.layout!r}")
+            raise MappingError(N_("unknown layout %(layout)s"), layout=repr(self.layout))
         missing_roles = [role for role, header in (("agent", self.agent), ("period", self.period)) if not header]
         if self.layout == "long":
             missing_roles += [role for role, header in (("metric", self.metric), ("value", self.value)) if not header]
         elif not self.metrics:
             missing_roles.append("metric columns")
         if missing_roles:
-            raise MappingError("no column chosen for: " + ", ".join(missing_roles))
+            raise MappingError(N_("no column chosen for: %(roles)s"), roles=", ".join(missing_roles))
         absent = [h for h in needed if h and h not in present]
         if absent:
-            raise MappingError("the file has no column " + ", ".join(repr(h) for h in absent))
+            raise MappingError(N_("the file has no column %(columns)s"), columns=", ".join(repr(h) for h in absent))
         clash = [h for h in needed if h in duplicated]
         if clash:
-            raise MappingError("the file has more than one column named " + ", ".join(repr(h) for h in clash))
+            raise MappingError(N_("the file has more than one column named %(columns)s"),
+                               columns=", ".join(repr(h) for h in clash))
         twice = sorted({code for code in self.metrics.values() if list(self.metrics.values()).count(code) > 1})
         if twice:
-            raise MappingError("more than one column is mapped to the metric " + ", ".join(twice))
+            raise MappingError(N_("more than one column is mapped to the metric %(metrics)s"), metrics=", ".join(twice))
         unknown = sorted(set(self.metrics.values()) - metric_codes)
         if unknown:
-            raise MappingError("unknown metric codes: " + ", ".join(unknown))
+            raise MappingError(N_("unknown metric codes: %(codes)s"), codes=", ".join(unknown))
 
 
 def suggest_mapping(headers: list[str]) -> tuple[Mapping, list[str]]:
@@ -166,7 +168,7 @@ def suggest_mapping(headers: list[str]) -> tuple[Mapping, list[str]]:
 class RowError:
     row: int
     column: str
-    message: str
+    message: Msg
 
     def __str__(self) -> str:
         return f"row {self.row}, column {self.column or '—'}: {self.message}"
@@ -192,7 +194,7 @@ class Preview:
     months: list[date]
     metrics: list[str]
     samples: list[dict]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -208,23 +210,25 @@ class Preview:
     def as_json(self) -> dict:
         return {"job_id": self.job_id, "value_count": self.value_count, "rollup": self.rollup,
                 "fraction_columns": self.fraction_columns,
-                "errors": [[e.row, e.column, e.message] for e in self.errors], "error_count": self.error_count,
-                "error_rows": self.error_rows, "warnings": [[w.row, w.column, w.message] for w in self.warnings],
+                "errors": [[e.row, e.column, e.message.as_json()] for e in self.errors],
+                "error_count": self.error_count, "error_rows": self.error_rows,
+                "warnings": [[w.row, w.column, w.message.as_json()] for w in self.warnings],
                 "rows_read": self.rows_read, "rows_ok": self.rows_ok, "skipped_totals": self.skipped_totals,
                 "agents": [[pid, no] for pid, no in self.agents.items()],
                 "months": [m.isoformat() for m in self.months], "metrics": self.metrics, "samples": self.samples,
-                "notes": self.notes}
+                "notes": [n.as_json() for n in self.notes]}
 
     @classmethod
     def from_json(cls, data: dict) -> Preview:
         return cls(job_id=data["job_id"], value_count=data["value_count"], rollup=data["rollup"],
                    fraction_columns=list(data["fraction_columns"]),
-                   errors=[RowError(*e) for e in data["errors"]], error_count=data["error_count"],
-                   error_rows=data["error_rows"], warnings=[RowError(*w) for w in data["warnings"]],
+                   errors=[RowError(r, c, Msg.from_json(m)) for r, c, m in data["errors"]],
+                   error_count=data["error_count"], error_rows=data["error_rows"],
+                   warnings=[RowError(r, c, Msg.from_json(m)) for r, c, m in data["warnings"]],
                    rows_read=data["rows_read"], rows_ok=data["rows_ok"], skipped_totals=data["skipped_totals"],
                    agents={pid: no for pid, no in data["agents"]},
                    months=[date.fromisoformat(m) for m in data["months"]], metrics=list(data["metrics"]),
-                   samples=list(data["samples"]), notes=list(data["notes"]))
+                   samples=list(data["samples"]), notes=[Msg.from_json(n) for n in data["notes"]])
 
 
 class _Collector:
@@ -232,7 +236,7 @@ class _Collector:
         self.errors: list[RowError] = []
         self.count = 0
 
-    def add(self, row: int, column: str, message: str) -> None:
+    def add(self, row: int, column: str, message: Msg) -> None:
         self.count += 1
         if len(self.errors) < MAX_LISTED_ERRORS:
             self.errors.append(RowError(row, column, message))
@@ -334,9 +338,10 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
         numbers = {pid: no for pid, no in people.values()}
         newly_bad = set()
         for dup in duplicates:
-            errors.add(dup.row, headers[dup.col], f"{numbers.get(dup.user_id, '?')} {dup.metric_code} for "
-                                                  f"{staging.period_first(dup.period).isoformat()} is already in row "
-                                                  f"{dup.first_row}")
+            errors.add(dup.row, headers[dup.col], msg(
+                N_("%(agent)s %(metric)s for %(day)s is already in row %(first)d"),
+                agent=numbers.get(dup.user_id, "?"), metric=dup.metric_code,
+                day=staging.period_first(dup.period).isoformat(), first=dup.first_row))
             if not dup.bad:
                 newly_bad.add(dup.row)
         rows_ok -= len(newly_bad)
@@ -359,13 +364,13 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
         row_errors = errors.count
         person = agent[2]
         if person is None:
-            errors.add(number, mapping.agent, "no employee number" if agent[0] is _NO_AGENT else
-                       f"no agent has the employee number {agent[1]}")
+            errors.add(number, mapping.agent, msg(N_("no employee number")) if agent[0] is _NO_AGENT else
+                       msg(N_("no agent has the employee number %(number)s"), number=agent[1]))
         raw_period = row[period_at]
         period = period_cells.get(raw_period) if raw_period is not None else None
         if period is None:
             period = period_cells.keep(raw_period, _period_of(raw_period))
-        if period.__class__ is str:
+        if period.__class__ is Msg:
             errors.add(number, mapping.period, period)
         contacts = None
         if contacts_at is not None:
@@ -374,7 +379,7 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
                 contacts = contact_cells.get(raw, _MISSING)
                 if contacts is _MISSING:
                     contacts = contact_cells.keep(raw, _contacts_of(raw))
-                if contacts.__class__ is str:
+                if contacts.__class__ is Msg:
                     errors.add(number, mapping.contacts, contacts)
                     contacts = None
         staged = []
@@ -388,7 +393,8 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
                     metric = metric_cells.keep(text_cell, (found.code, found.unit) if found else None)
                 if metric is None:
                     name = parsing.clean(text_cell)
-                    errors.add(number, mapping.metric, f"unknown metric {name!r}" if name else "no metric")
+                    errors.add(number, mapping.metric, msg(N_("unknown metric %(name)s"), name=repr(name))
+                               if name else msg(N_("no metric")))
                     continue
             raw = row[position]
             if raw is None or raw == "":
@@ -402,7 +408,7 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
                 read = memo.keep(raw, _read_cell(unit, raw, scale))
             if read is _EMPTY_CELL:
                 continue
-            if read.__class__ is str:
+            if read.__class__ is Msg:
                 errors.add(number, header, read)
                 continue
             value, bare = read
@@ -415,7 +421,7 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
                     warned.append((number, header, scale_col, value, unit))
             staged.append((code, column_no, value, 1 if bare else 0))
         bad = errors.count != row_errors
-        if staged and person is not None and period.__class__ is not str:
+        if staged and person is not None and period.__class__ is not Msg:
             first, key, month, whole, month_day = period
             if not whole:
                 rollup = True
@@ -448,7 +454,8 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
     warnings.count = warning_count
     notes = list(table.notes)
     if fraction_columns:
-        notes.append("read as fractions (0.925 → 92.5 %): " + ", ".join(headers[c] for c in fraction_columns))
+        notes.append(msg(N_("read as fractions (0.925 → 92.5 %%): %(columns)s"),
+                         columns=", ".join(headers[c] for c in fraction_columns)))
     errors.errors.sort(key=lambda e: e.row)
     agent_numbers = {pid: no for pid, no in people.values() if pid in agents}
     preview = Preview(job_id=job_id, value_count=value_count, rollup=rollup, fraction_columns=fraction_columns,
@@ -483,7 +490,7 @@ def _period_of(raw) -> tuple | str:
         first, last = parsing.parse_period(raw)
         month = parsing.month_of(first, last)
     except ValueError as exc:
-        return str(exc)
+        return _problem(exc)
     whole = first.day == 1 and last == parsing.month_end(first)
     return first.isoformat(), staging.period_key(first, last), month.isoformat(), whole, month
 
@@ -492,11 +499,11 @@ def _contacts_of(raw) -> int | None | str:
     try:
         count = parsing.parse_number(raw)
     except ValueError as exc:
-        return str(exc)
+        return _problem(exc)
     if count is None:
         return None
     if count < 0 or count != int(count):
-        return f"contacts must be a whole number ≥ 0, not {count:g}"
+        return msg(N_("contacts must be a whole number ≥ 0, not %(count)s"), count=f"{count:g}")
     return int(count)
 
 
@@ -507,7 +514,7 @@ def _read_cell(unit: str, raw, scale: int | None):
     try:
         value, bare = _read_value(unit, raw, scale)
     except ValueError as exc:
-        return str(exc)
+        return _problem(exc)
     return _EMPTY_CELL if value is None else (value, bare)
 
 
@@ -529,12 +536,16 @@ def _read_value(unit: str, raw, scale: int | None) -> tuple[float, bool]:
     return value, False
 
 
-def _implausible(unit: str, value: float) -> str:
+def _problem(exc: ValueError) -> Msg:
+    return exc.msg if isinstance(exc, KpiProblem) else Msg(str(exc))
+
+
+def _implausible(unit: str, value: float) -> Msg:
     if unit == "percent":
-        return f"a rate of {value:g} % is outside 0–100 %"
+        return msg(N_("a rate of %(value)s %% is outside 0–100 %%"), value=f"{value:g}")
     if unit == "seconds":
-        return f"a negative time ({value:g} s)"
-    return f"a negative value ({value:g})"
+        return msg(N_("a negative time (%(value)s s)"), value=f"{value:g}")
+    return msg(N_("a negative value (%(value)s)"), value=f"{value:g}")
 
 
 def file_hash(data: bytes) -> str:
@@ -543,7 +554,7 @@ def file_hash(data: bytes) -> str:
 
 # ------------------------------------------------------------------ commit and rollback
 
-class ImportRefused(ValueError):
+class ImportRefused(KpiProblem):
     """An import or rollback that cannot go ahead; nothing was written."""
 
 
@@ -563,8 +574,8 @@ def check_scope(actor: User, preview: Preview) -> None:
     members = _members(managed)
     outside = sorted(no for pid, no in preview.agents.items() if pid not in members)
     if outside:
-        raise ImportRefused("these agents are not in the teams you manage: " + ", ".join(outside[:20])
-                            + (" …" if len(outside) > 20 else ""))
+        raise ImportRefused(N_("these agents are not in the teams you manage: %(agents)s"),
+                            agents=", ".join(outside[:20]) + (" …" if len(outside) > 20 else ""))
 
 
 def _members(team_ids: set[int]) -> set[int]:
@@ -590,12 +601,12 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
     (nothing written) when the preview has errors or the actor may not
     import for some of the agents. The staging rows are emptied with it."""
     if preview.error_count:
-        raise ImportRefused(f"{preview.error_rows} rows have errors; nothing was imported")
+        raise ImportRefused(N_("%(n)d rows have errors; nothing was imported"), n=preview.error_rows)
     if not preview.value_count:
-        raise ImportRefused("the file holds no values")
+        raise ImportRefused(N_("the file holds no values"))
     check_scope(actor, preview)
     if not staging.exists(preview.job_id):
-        raise ImportRefused("this preview is no longer available; preview the file again")
+        raise ImportRefused(N_("this preview is no longer available; preview the file again"))
     stage = staging.Stage(preview.job_id)
     values = stage.source_sql(preview.rollup, preview.fraction_columns)
     counts = staging.count_existing(values, preview.months)
@@ -617,8 +628,8 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
             written = -1
         if written != added:                      # another import wrote some of these keys meanwhile
             db.session.rollback()
-            raise ImportRefused("another import changed these values at the same time; nothing was imported — "
-                                "preview the file again")
+            raise ImportRefused(N_("another import changed these values at the same time; nothing was imported "
+                                   "— preview the file again"))
         record_audit(actor, "kpi.imported", "kpi_import_batch", batch.id, None,
                      {"file": filename, "hash": digest, "added": added, "replaced": replaced,
                       "unchanged": unchanged})
@@ -655,14 +666,14 @@ def rollback_batch(batch: ImportBatch, actor: User | None) -> int:
     has since changed one of its values (roll that one back first). Returns
     how many values were restored or removed. Commits."""
     if batch.status != "committed":
-        raise ImportRefused("this import was already rolled back")
+        raise ImportRefused(N_("this import was already rolled back"))
     still_ours = db.session.scalar(select(func.count(KpiValue.id)).where(KpiValue.batch_id == batch.id))
     if still_ours != batch.added + batch.replaced:
         later = sorted(set(db.session.scalars(select(BatchChange.batch_id).join(
             ImportBatch, ImportBatch.id == BatchChange.batch_id).where(
             BatchChange.old_batch_id == batch.id, ImportBatch.status == "committed"))))
-        raise ImportRefused("later imports changed some of these values; roll back import "
-                            + ", ".join(f"#{b}" for b in later) + " first")
+        raise ImportRefused(N_("later imports changed some of these values; roll back import %(batches)s first"),
+                            batches=", ".join(f"#{b}" for b in later))
     connection = db.session.connection()
     restore = [(c.old_value, c.old_contacts, c.old_batch_id, c.user_id, c.month, c.metric_code)
                for c in db.session.scalars(select(BatchChange).where(BatchChange.batch_id == batch.id))]

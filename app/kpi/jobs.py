@@ -31,6 +31,7 @@ from app.kpi.importer import (
     file_hash,
     plan_import,
 )
+from app.kpi.messages import N_, Msg, msg
 from app.kpi.models import ImportJob
 from app.uploads import UPLOAD_TTL, PendingUpload, find_upload
 
@@ -80,12 +81,19 @@ def _in_background(app, work: str, job_id: int) -> None:
             db.session.remove()
 
 
-def _fail(job_id: int, message: str) -> None:
+def _fail(job_id: int, problem: Msg) -> None:
     db.session.rollback()
     staging.discard(job_id)
-    db.session.execute(update(ImportJob).where(ImportJob.id == job_id).values(
-        status="failed", message=message, updated_at=utcnow()))
+    job = db.session.get(ImportJob, job_id)
+    job.status, job.message, job.updated_at = "failed", str(problem), utcnow()
+    job.summary = {**(job.summary or {}), "problem": problem.as_json()}
     db.session.commit()
+
+
+def problem_of(job: ImportJob) -> Msg | None:
+    """Why the job failed or cannot be committed, for the reader."""
+    stored = (job.summary or {}).get("problem")
+    return Msg.from_json(stored) if stored else (Msg(job.message) if job.message else None)
 
 
 def run_preview(job_id: int) -> None:
@@ -94,7 +102,7 @@ def run_preview(job_id: int) -> None:
     user = db.session.get(User, job.user_id) if job and job.user_id else None
     upload = find_upload(job.upload_key, job.user_id, "kpi") if user else None
     if upload is None:
-        _fail(job_id, "the upload has expired; upload the file again")
+        _fail(job_id, msg(N_("the upload has expired; upload the file again")))
         return
     filename, content = upload.filename, upload.content
     db.session.expunge(upload)
@@ -110,12 +118,13 @@ def run_preview(job_id: int) -> None:
             check_scope(user, preview)
         except ImportRefused as refused:
             job.message = str(refused)
+            job.summary = {**job.summary, "problem": refused.msg.as_json()}
             db.session.commit()
     except (FileRefused, MappingError) as error:
-        _fail(job_id, str(error))
+        _fail(job_id, error.msg)
     except Exception:
         log.exception("KPI import job %s failed while reading", job_id)
-        _fail(job_id, "the file could not be read (unexpected error; it has been logged)")
+        _fail(job_id, msg(N_("the file could not be read (unexpected error; it has been logged)")))
 
 
 def claim_for_commit(job: ImportJob) -> bool:
@@ -135,11 +144,11 @@ def run_commit(job_id: int) -> None:
         commit_import(preview, user, source="upload", filename=job.filename, digest=job.file_hash,
                       mapping=Mapping.from_json(job.mapping))
     except ImportRefused as refused:
-        _fail(job_id, str(refused))
+        _fail(job_id, refused.msg)
         return
     except Exception:
         log.exception("KPI import job %s failed while committing", job_id)
-        _fail(job_id, "the import failed (unexpected error; it has been logged); nothing was imported")
+        _fail(job_id, msg(N_("the import failed (unexpected error; it has been logged); nothing was imported")))
         return
     db.session.execute(delete(PendingUpload).where(PendingUpload.key == job.upload_key))
     db.session.commit()

@@ -14,6 +14,13 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+from app.kpi.messages import N_, KpiProblem
+
+
+class ParseError(KpiProblem):
+    """A cell that cannot be read as what its column holds."""
+
+
 EMPTY = {"", "-", "--", "—", "n/a", "na", "null", "none", "延迟统计", "暂无", "无", "/"}
 
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?$")
@@ -39,7 +46,7 @@ def is_empty(text) -> bool:
 def parse_number(text) -> float | None:
     """A plain number, thousands separators allowed; None for an empty cell."""
     if isinstance(text, bool):
-        raise ValueError(f"not a number: {text!r}")
+        raise ParseError(N_("not a number: %(text)s"), text=repr(text))
     if isinstance(text, int | float):
         return float(text)
     value = clean(text)
@@ -48,7 +55,7 @@ def parse_number(text) -> float | None:
     if value.lower() in EMPTY:
         return None
     if not _NUMBER.match(value):
-        raise ValueError(f"not a number: {value!r}")
+        raise ParseError(N_("not a number: %(text)s"), text=repr(value))
     return float(value.replace(",", ""))
 
 
@@ -64,7 +71,7 @@ def parse_percent(text, fraction_column: bool = False) -> tuple[float | None, bo
     if value.endswith("%"):
         number = parse_number(value[:-1].strip())
         if number is None:
-            raise ValueError(f"not a percentage: {value!r}")
+            raise ParseError(N_("not a percentage: %(text)s"), text=repr(value))
         return number, True
     number = parse_number(value)
     return (number * 100 if fraction_column and number is not None else number), False
@@ -96,7 +103,7 @@ def parse_seconds(text) -> float | None:
     try:
         return parse_number(value)
     except ValueError:
-        raise ValueError(f"not a duration: {value!r} (use seconds, hh:mm:ss or 3分25秒)") from None
+        raise ParseError(N_("not a duration: %(text)s (use seconds, hh:mm:ss or 3分25秒)"), text=repr(value)) from None
 
 
 _DATE_PATTERNS = [
@@ -121,7 +128,7 @@ def parse_period(text) -> tuple[date, date]:
         return text, text
     value = clean(text)
     if not value:
-        raise ValueError("empty date")
+        raise ParseError(N_("empty date"))
     for pattern in _DATE_PATTERNS:
         match = pattern.match(value)
         if match:
@@ -137,16 +144,16 @@ def parse_period(text) -> tuple[date, date]:
         start, _ = parse_period(ranged.group(1))
         _, end = parse_period(ranged.group(2))
         if end < start:
-            raise ValueError(f"the range {value!r} ends before it starts")
+            raise ParseError(N_("the range %(text)s ends before it starts"), text=repr(value))
         return start, end
-    raise ValueError(f"not a date or month: {value!r} (use 2026-10-05, 2026-10 or 2026年10月)")
+    raise ParseError(N_("not a date or month: %(text)s (use 2026-10-05, 2026-10 or 2026年10月)"), text=repr(value))
 
 
 def _date(year, month, day, original: str) -> date:
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
-        raise ValueError(f"no such date: {original!r}") from None
+        raise ParseError(N_("no such date: %(text)s"), text=repr(original)) from None
 
 
 def month_end(first: date) -> date:
@@ -158,7 +165,8 @@ def month_of(start: date, end: date) -> date:
     """The month a row belongs to (its first day); a row spanning two
     months cannot be rolled up and is refused."""
     if (start.year, start.month) != (end.year, end.month):
-        raise ValueError(f"{start.isoformat()} to {end.isoformat()} spans more than one month")
+        raise ParseError(N_("%(start)s to %(end)s spans more than one month"), start=start.isoformat(),
+                         end=end.isoformat())
     return start.replace(day=1)
 
 
@@ -168,10 +176,10 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     if encoding:
         try:
             return data.decode(encoding), encoding
-        except (LookupError, UnicodeDecodeError) as exc:
-            raise ValueError(f"the file is not valid {encoding}: {exc}") from None
+        except (LookupError, UnicodeDecodeError):
+            raise ParseError(N_("the file is not valid %(encoding)s"), encoding=encoding) from None
     with contextlib.suppress(UnicodeDecodeError):
         return data.decode("utf-8-sig"), ("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
     with contextlib.suppress(UnicodeDecodeError):
         return data.decode("gb18030"), "gb18030"
-    raise ValueError("the file's encoding is not UTF-8 or GBK/GB18030; save it as UTF-8 CSV or XLSX")
+    raise ParseError(N_("the file's encoding is not UTF-8 or GBK/GB18030; save it as UTF-8 CSV or XLSX"))

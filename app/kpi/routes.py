@@ -40,6 +40,7 @@ from app.kpi.importer import (
     rollback_batch,
     suggest_mapping,
 )
+from app.kpi.messages import shown
 from app.kpi.models import (
     AGGREGATION_LABELS,
     DIRECTION_LABELS,
@@ -60,7 +61,7 @@ ROLES = ("agent", "name", "period", "metric", "value", "contacts")
 
 @bp.context_processor
 def helpers():
-    return {"fmt": reports.format_value, "UNITS": UNIT_LABELS, "DIRECTIONS": DIRECTION_LABELS,
+    return {"fmt": reports.format_value, "shown": shown, "UNITS": UNIT_LABELS, "DIRECTIONS": DIRECTION_LABELS,
             "AGGREGATIONS": AGGREGATION_LABELS, "metric_name": reports.metric_name,
             "formula": lambda m: localized(m.formula_zh, m.formula_en)}
 
@@ -83,7 +84,7 @@ def upload():
         try:
             read_table(filename, content, form.encoding.data or None)
         except FileRefused as error:
-            form.file.errors.append(str(error))
+            form.file.errors.append(error.msg.localized())
         else:
             stashed = stash_upload(current_user.id, "kpi", filename, content)
             db.session.commit()
@@ -141,7 +142,7 @@ def mapping(key):
     try:
         table = read_table(upload.filename, upload.content, encoding)
     except FileRefused as error:
-        flash(str(error), "error")
+        flash(error.msg.localized(), "error")
         return redirect(url_for("kpi.upload"))
     metrics = catalogue.active_metrics()
     error = None
@@ -154,7 +155,7 @@ def mapping(key):
             current = read_mapping(table.headers, request.form)
             current.check(table.headers, {m.code for m in metrics})
         except MappingError as problem:
-            error = str(problem)
+            error = problem.msg.localized()
         else:
             save_as = request.form.get("save_as", "").strip()[:80]
             if save_as:
@@ -202,7 +203,7 @@ def job(job_id):
     result = (job.summary or {}).get("result") if job.status == "committed" else None
     upload = find_upload(job.upload_key, current_user.id, "kpi")
     return render_template("kpi/job.html", job=job, preview=preview, result=result, form=EmptyForm(),
-                           stalled=jobs.stalled(job), upload_alive=upload is not None)
+                           stalled=jobs.stalled(job), upload_alive=upload is not None, problem=jobs.problem_of(job))
 
 
 @bp.route("/jobs/<int:job_id>/progress")
@@ -239,7 +240,7 @@ def job_commit(job_id):
                     added=result["added"], replaced=result["replaced"], same=result["unchanged"]), "success")
         return redirect(url_for("kpi.history"))
     if job.status == "failed":
-        flash(job.message, "error")
+        flash(shown(jobs.problem_of(job)), "error")
     return redirect(url_for("kpi.job", job_id=job.id))
 
 
@@ -281,7 +282,7 @@ def rollback(batch_id):
         restored = rollback_batch(batch, current_user)
     except ImportRefused as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(error.msg.localized(), "error")
     else:
         flash(_("Import #%(id)d rolled back: %(n)d values restored.", id=batch.id, n=restored), "success")
     return redirect(url_for("kpi.history"))

@@ -74,7 +74,7 @@ def test_utf8_with_bom_and_fractions_and_minutes_in_the_header(agents):
     values = preview.month_values()
     assert values[(agents["KF9001"].id, date(2026, 9, 1), "csat")][0] == pytest.approx(92.5)
     assert values[(agents["KF9001"].id, date(2026, 9, 1), "aht")][0] == 270
-    assert any("fractions" in n for n in preview.notes)
+    assert any("fractions" in str(n) for n in preview.notes)
 
 
 def test_long_layout_with_metric_names_or_codes(agents):
@@ -167,7 +167,7 @@ def test_each_bad_cell_names_its_row_and_column_and_nothing_is_written(agents, r
     preview, mapping = plan(text)
     assert preview.error_count == 1
     error = preview.errors[0]
-    assert (error.row, error.column) == (3, column) and message in error.message
+    assert (error.row, error.column) == (3, column) and message in str(error.message)
     with pytest.raises(ImportRefused, match="1 rows have errors"):
         commit_import(preview, None, source="cli", filename="x", digest="x", mapping=mapping)
     assert db.session.scalar(select(func.count(KpiValue.id))) == 0
@@ -177,7 +177,7 @@ def test_a_duplicated_agent_day_metric_names_both_rows(agents):
     text = WIDE + "KF9001,甲,2026-10-01,40,90%,12,250\nKF9001,甲,2026-10-01,41,91%,13,251\n"
     preview, _ = plan(text)
     assert preview.error_count == 3
-    assert preview.errors[0].row == 3 and "already in row 2" in preview.errors[0].message
+    assert preview.errors[0].row == 3 and "already in row 2" in str(preview.errors[0].message)
 
 
 def test_implausible_values_are_warnings_not_errors(agents):
@@ -255,7 +255,7 @@ def test_duplicates_are_found_across_chunks_and_progress_is_reported(agents, mon
     table = read_table("kpi.csv", text.encode())
     preview = plan_import(table, suggest_mapping(table.headers)[0], progress=lambda rows, share: calls.append((rows, share)))
     assert preview.error_count == 3 and preview.error_rows == 1 and preview.rows_ok == 9
-    assert {e.row for e in preview.errors} == {11} and all("already in row 2" in e.message for e in preview.errors)
+    assert {e.row for e in preview.errors} == {11} and all("already in row 2" in str(e.message) for e in preview.errors)
     assert len(calls) >= 3 and [r for r, _ in calls] == sorted(r for r, _ in calls)
     assert all(0 < share <= 1 for _, share in calls)
     assert staging.exists(preview.job_id)                        # the cells wait for commit or discard

@@ -84,12 +84,13 @@ def test_errors_are_listed_by_row_and_column_and_nothing_can_be_committed(client
     table = page.split('data-testid="kpi-errors"')[1].split("</table>")[0]
     errors = re.findall(r'<td class="num">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>', table)
     assert [(row, column) for row, column, _ in errors] == [("3", "工号"), ("3", "日期"), ("3", "客户满意度")]
+    assert "没有工号为 KF7003 的客服" in page and "不存在的日期" in page and "不是数字" in page   # in the reader's language
 
 
 def test_bad_files_and_bad_mappings_are_explained(client, login_as, world):
     login_as(user=world["manager"])
     refused = upload(client, b"", name="kpi.xlsx")
-    assert refused.status_code == 200 and "empty" in refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "文件为空（0 字节）" in refused.get_data(as_text=True)
     job_url, _ = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\n")
     key = db.session.get(ImportJob, int(job_url.rsplit("/", 1)[1])).upload_key
     clash = client.post_form(f"/kpi/import/{key}", {"col_0": "agent", "col_1": "agent", "col_2": "period"})

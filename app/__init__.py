@@ -63,7 +63,7 @@ def _sqlite_pragmas(busy_timeout_ms: int):
     return on_connect
 
 
-def _detach_scratch(dbapi_connection, _record) -> None:
+def _detach_scratch(dbapi_connection, record) -> None:
     """A pooled SQLite connection lets go of the KPI staging files it attached (app/kpi/staging.py)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         attached = [row[1] for row in dbapi_connection.execute("PRAGMA database_list")]
@@ -71,8 +71,9 @@ def _detach_scratch(dbapi_connection, _record) -> None:
             if name.startswith("kpi_stage_"):
                 try:
                     dbapi_connection.execute(f"DETACH DATABASE {name}")
-                except sqlite3.OperationalError:           # still in a transaction: it goes with the connection
-                    pass
+                except sqlite3.OperationalError:           # cannot let go: replace the connection instead
+                    record.invalidate()
+                    return
 
 
 def _init_extensions(app: Flask) -> None:

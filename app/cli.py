@@ -144,6 +144,7 @@ def register_cli(app: Flask) -> None:
             result = commit_import(preview, None, source="cli", filename=file.name, digest=file_hash(data),
                                    mapping=mapping)
         except ImportRefused as error:
+            discard_preview(preview)
             click.echo(f"{file}: {error}", err=True)
             sys.exit(1)
         if result.batch is None:

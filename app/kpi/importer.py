@@ -42,6 +42,7 @@ from app.kpi.catalogue import active_metrics
 from app.kpi.files import Table
 from app.kpi.messages import N_, KpiProblem, Msg, msg
 from app.kpi.models import BatchChange, ImportBatch, ImportJob, KpiValue, Metric
+from app.uploads import UPLOAD_TTL
 
 MAX_LISTED_ERRORS = 200
 TOTAL_ROWS = {"汇总", "合计", "总计", "平均", "均值", "平均值", "total", "totals", "sum", "average", "avg", "mean"}
@@ -84,6 +85,10 @@ def header_key(header: str) -> tuple[str, int | None]:
     return re.sub(r"\s+", " ", text).strip().lower(), scale
 
 
+ROLE_NAMES = {"agent": msg(N_("employee number")), "period": msg(N_("date or month")), "metric": msg(N_("metric")),
+              "value": msg(N_("value")), "metric columns": msg(N_("metric columns"))}
+
+
 class MappingError(KpiProblem):
     """A column mapping that does not fit the file; the message says what is missing or wrong."""
 
@@ -122,7 +127,7 @@ class Mapping:
         elif not self.metrics:
             missing_roles.append("metric columns")
         if missing_roles:
-            raise MappingError(N_("no column chosen for: %(roles)s"), roles=", ".join(missing_roles))
+            raise MappingError(N_("no column chosen for: %(roles)s"), roles=[ROLE_NAMES[r] for r in missing_roles])
         absent = [h for h in needed if h and h not in present]
         if absent:
             raise MappingError(N_("the file has no column %(columns)s"), columns=", ".join(repr(h) for h in absent))
@@ -284,9 +289,10 @@ def plan_import(table: Table, mapping: Mapping, metrics: list[Metric] | None = N
     by_code = {m.code: m for m in metrics}
     mapping.check(table.headers, set(by_code))
     if job is None:
+        drop_old_jobs()
         job = ImportJob(source=source, mapping=mapping.as_json())
         db.session.add(job)
-        db.session.flush()
+        db.session.commit()                  # SQLite: no write lock held on the main database while reading
     job_id = job.id
     try:
         return _read(table, mapping, metrics, by_code, fractions, job, progress)
@@ -308,7 +314,6 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
     agent_cells, period_cells, contact_cells = _Cache(200_000), _Cache(20_000), _Cache(20_000)
     metric_cells = _Cache(10_000)
     stage = staging.Stage(job_id, fresh=True)
-    stager = staging.Stager(stage)
     bare_max: dict[int, float] = {}                      # staging column → largest bare rate seen
     warned: list[tuple[int, str, int, float, str]] = []  # (row, column, staging column, value, unit), listed ones
     warning_count = 0
@@ -347,7 +352,10 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
         rows_ok -= len(newly_bad)
         error_rows += len(newly_bad)
 
+    stager = staging.Stager(stage, report)
     staged_cells = stager.cells
+    chunk = staging.CHUNK
+    next_progress = chunk
     for number, row in table.rows:
         if len(row) < width:
             row = list(row) + [None] * (width - len(row))
@@ -376,7 +384,7 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
         if contacts_at is not None:
             raw = row[contacts_at]
             if raw is not None:
-                contacts = contact_cells.get(raw, _MISSING)
+                contacts = contact_cells.get(raw, _MISSING) if raw.__class__ is not bool else _contacts_of(raw)
                 if contacts is _MISSING:
                     contacts = contact_cells.keep(raw, _contacts_of(raw))
                 if contacts.__class__ is Msg:
@@ -403,23 +411,19 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
             memo = memos.get(code)
             if memo is None:
                 memo = memos[code] = _Cache(20_000)
-            read = memo.get(raw)
+            read = memo.get(raw) if raw.__class__ is not bool else None      # True == 1: never memoised
             if read is None:
-                read = memo.keep(raw, _read_cell(unit, raw, scale))
+                read = memo.keep(raw, _read_cell(unit, raw, scale)) if raw.__class__ is not bool else \
+                    _read_cell(unit, raw, scale)
             if read is _EMPTY_CELL:
                 continue
             if read.__class__ is Msg:
                 errors.add(number, header, read)
                 continue
             value, bare = read
-            scale_col = column_no if bare else -1        # only rates are ever bare
             if bare and value > bare_max.get(column_no, -1e300):
                 bare_max[column_no] = value
-            if unit != "count" and (value < 0 or (unit == "percent" and value > 100)):
-                warning_count += 1
-                if len(warned) < MAX_LISTED_ERRORS:
-                    warned.append((number, header, scale_col, value, unit))
-            staged.append((code, column_no, value, 1 if bare else 0))
+            staged.append((code, column_no, value, 1 if bare else 0, unit, header))
         bad = errors.count != row_errors
         if staged and person is not None and period.__class__ is not Msg:
             first, key, month, whole, month_day = period
@@ -427,10 +431,14 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
                 rollup = True
             user_id = person[0]
             row_bad = 1 if bad else 0
-            for code, column_no, value, bare in staged:
+            for code, column_no, value, bare, unit, header in staged:
                 staged_cells.append((job_id, user_id, month, code, key, number, column_no, row_bad, value, bare,
                                      contacts))
                 codes.add(code)
+                if unit != "count" and (value < 0 or (unit == "percent" and value > 100)):
+                    warning_count += 1                   # implausible, but the file's own business: a warning
+                    if len(warned) < MAX_LISTED_ERRORS:
+                        warned.append((number, header, column_no if bare else -1, value, unit))
             agents.add(user_id)
             months.add(month_day)
         if bad:
@@ -440,12 +448,13 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
             if len(samples) < 5:
                 samples.append({"row": number, "agent": agent[1], "period": period[0],
                                 "values": {h: _text(row[p]) for _, h, p, _, _ in columns}})
-        if len(staged_cells) >= staging.CHUNK:
-            report(stager.flush())
+        if len(staged_cells) >= chunk:
+            stager.flush()
             staged_cells = stager.cells
-            if progress is not None:
-                progress(rows_read, table.progress())
-    report(stager.finish())
+        if progress is not None and rows_read >= next_progress:
+            next_progress = rows_read + chunk
+            progress(rows_read, table.progress())
+    stager.finish()
     fraction_columns = sorted(c for c, top in bare_max.items() if top <= 1) if fractions else []
     value_count = staging.roll_up(stage, by_code, fraction_columns) if rollup else stager.kept
     for row_no, header, column_no, value, unit in warned:
@@ -605,9 +614,10 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
     if not preview.value_count:
         raise ImportRefused(N_("the file holds no values"))
     check_scope(actor, preview)
-    if not staging.exists(preview.job_id):
-        raise ImportRefused(N_("this preview is no longer available; preview the file again"))
-    stage = staging.Stage(preview.job_id)
+    try:
+        stage = staging.Stage(preview.job_id)
+    except staging.StageGone:
+        raise ImportRefused(N_("this preview is no longer available; preview the file again")) from None
     values = stage.source_sql(preview.rollup, preview.fraction_columns)
     counts = staging.count_existing(values, preview.months)
     added, replaced = preview.value_count - counts.matched, counts.replaced
@@ -625,8 +635,8 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
         try:
             written = staging.write_values(values, batch.id, counts)
         except IntegrityError:
-            written = -1
-        if written != added:                      # another import wrote some of these keys meanwhile
+            written = (-1, -1)
+        if written != (added, replaced):          # another import wrote some of these keys meanwhile
             db.session.rollback()
             raise ImportRefused(N_("another import changed these values at the same time; nothing was imported "
                                    "— preview the file again"))
@@ -640,6 +650,15 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
     staging.discard(preview.job_id)
     db.session.commit()
     return CommitResult(batch, added, replaced, unchanged)
+
+
+def drop_old_jobs() -> None:
+    """Jobs (and what they staged) older than the uploads they came from. Caller commits."""
+    old = list(db.session.scalars(select(ImportJob.id).where(ImportJob.created_at < utcnow() - UPLOAD_TTL)))
+    for job_id in old:
+        staging.discard(job_id)
+    if old:
+        db.session.execute(delete(ImportJob).where(ImportJob.id.in_(old)))
 
 
 def discard_preview(preview: Preview) -> None:

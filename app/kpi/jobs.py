@@ -28,36 +28,30 @@ from app.kpi.importer import (
     Preview,
     check_scope,
     commit_import,
+    drop_old_jobs,
     file_hash,
     plan_import,
 )
 from app.kpi.messages import N_, Msg, msg
 from app.kpi.models import ImportJob
-from app.uploads import UPLOAD_TTL, PendingUpload, find_upload
+from app.uploads import PendingUpload, find_upload
 
 log = logging.getLogger(__name__)
-STALLED_AFTER = timedelta(minutes=3)
+STALLED_AFTER = timedelta(minutes=3)          # reading: a heartbeat every 5,000 rows
+COMMIT_STALLED_AFTER = timedelta(minutes=30)  # committing: one statement, no heartbeat until it ends
 RUNNING = ("reading", "committing")
 
 
 def create_job(user: User, upload: PendingUpload, mapping: Mapping, encoding: str | None) -> ImportJob:
     """A job reading this upload with this mapping. Drops jobs (and their
     staging rows) older than the uploads they came from. Commits."""
-    _drop_old_jobs()
+    drop_old_jobs()
     job = ImportJob(source="upload", user_id=user.id, upload_key=upload.key, filename=upload.filename,
                     file_hash=file_hash(upload.content), size=len(upload.content), encoding=encoding or "", mapping=mapping.as_json(),
                     status="reading")
     db.session.add(job)
     db.session.commit()
     return job
-
-
-def _drop_old_jobs() -> None:
-    old = list(db.session.scalars(select(ImportJob.id).where(ImportJob.created_at < utcnow() - UPLOAD_TTL)))
-    for job_id in old:
-        staging.discard(job_id)
-    if old:
-        db.session.execute(delete(ImportJob).where(ImportJob.id.in_(old)))
 
 
 def runs_inline(size: int) -> bool:
@@ -158,5 +152,15 @@ RUNNERS = {"preview": run_preview, "commit": run_commit}
 
 
 def stalled(job: ImportJob) -> bool:
-    """Running, but no heartbeat for STALLED_AFTER: the process that ran it is gone."""
-    return job.status in RUNNING and job.updated_at < utcnow() - STALLED_AFTER
+    """Running, but silent for too long: the process that ran it is gone."""
+    limit = COMMIT_STALLED_AFTER if job.status == "committing" else STALLED_AFTER
+    return job.status in RUNNING and job.updated_at < utcnow() - limit
+
+
+def running_job(user: User) -> ImportJob | None:
+    """The person's import still under way (one at a time each)."""
+    for job in db.session.scalars(select(ImportJob).where(ImportJob.user_id == user.id,
+                                                          ImportJob.status.in_(RUNNING))):
+        if not stalled(job):
+            return job
+    return None

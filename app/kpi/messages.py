@@ -19,26 +19,58 @@ def N_(template: str) -> str:
 
 @dataclass(frozen=True)
 class Msg:
+    """A template and its values; a value may itself be a Msg or a list of
+    them (joined with commas), shown in the same language."""
+
     template: str
     params: dict = field(default_factory=dict)
 
     def __str__(self) -> str:
-        return self.template % self.params if self.params else self.template
+        return self.template % _values(self.params, str) if self.params else self.template
 
     def localized(self) -> str:
         from flask_babel import gettext
 
-        return gettext(self.template, **self.params) if self.params else gettext(self.template)
+        if not self.params:
+            return gettext(self.template)
+        return gettext(self.template, **_values(self.params, lambda m: m.localized()))
 
     def as_json(self) -> list:
-        return [self.template, self.params]
+        return [self.template, {k: _to_json(v) for k, v in self.params.items()}]
 
     @classmethod
     def from_json(cls, data) -> Msg:
         if isinstance(data, str):
             return cls(data)
         template, params = data
-        return cls(template, dict(params))
+        return cls(template, {k: _from_json(v) for k, v in params.items()})
+
+
+def _values(params: dict, text) -> dict:
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, Msg):
+            value = text(value)
+        elif isinstance(value, list):
+            value = ", ".join(text(v) if isinstance(v, Msg) else str(v) for v in value)
+        out[key] = value
+    return out
+
+
+def _to_json(value):
+    if isinstance(value, Msg):
+        return {"msg": value.as_json()}
+    if isinstance(value, list):
+        return [_to_json(v) for v in value]
+    return value
+
+
+def _from_json(value):
+    if isinstance(value, dict) and "msg" in value:
+        return Msg.from_json(value["msg"])
+    if isinstance(value, list):
+        return [_from_json(v) for v in value]
+    return value
 
 
 def msg(template: str, **params) -> Msg:

@@ -161,6 +161,10 @@ def mapping(key):
             if save_as:
                 _save_template(save_as, current)
                 flash(_("Column mapping saved as “%(name)s”.", name=save_as), "success")
+            busy = jobs.running_job(current_user)
+            if busy is not None:
+                flash(_("Your previous import is still running; this one can start when it is done."), "warning")
+                return redirect(url_for("kpi.job", job_id=busy.id))
             job = jobs.create_job(current_user, upload, current, encoding)
             jobs.start(job, "preview")
             return redirect(url_for("kpi.job", job_id=job.id))
@@ -226,7 +230,7 @@ def job_commit(job_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     job = _own_job_or_404(job_id)
-    if not jobs.claim_for_commit(job):
+    if job.status != "checked" or not Preview.from_json(job.summary).ok or not jobs.claim_for_commit(job):
         flash(_("This import is already under way or done."), "info")
         return redirect(url_for("kpi.job", job_id=job.id))
     jobs.start(job, "commit")

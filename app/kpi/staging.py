@@ -22,6 +22,7 @@ values into `kpi_values` with a few set-based statements.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -80,6 +81,10 @@ def staging_dir() -> Path:
     return folder
 
 
+class StageGone(LookupError):
+    """The job's staged cells are gone (committed, discarded or expired)."""
+
+
 class Stage:
     """The staging tables of one job, as SQL names, on the session's connection."""
 
@@ -92,6 +97,8 @@ class Stage:
             if fresh:
                 self._detach()
                 self.path.unlink(missing_ok=True)
+            elif not self.path.exists():
+                raise StageGone(self.job_id)
             self._attach()
             self.cells, self.values = f"{self.schema}.kpi_staged_cells", f"{self.schema}.kpi_staged_values"
             self.where = "1 = 1"
@@ -100,6 +107,14 @@ class Stage:
             self.where = f"job_id = {self.job_id}"
             if fresh:
                 self._delete_rows()
+            elif db.session.execute(text(f"SELECT 1 FROM {self.cells} WHERE {self.where} LIMIT 1")).first() is None:
+                raise StageGone(self.job_id)
+
+    def ready(self) -> None:
+        """Before each use: a commit returns the connection to the pool, which
+        detaches the scratch file (app/__init__.py); attach it again."""
+        if self.sqlite:
+            self._attach()
 
     # -- SQLite scratch file
 
@@ -178,10 +193,12 @@ class Duplicate:
 
 
 class Stager:
-    """Takes checked cells (tuples in CELL_COLUMNS order) and writes them in chunks."""
+    """Takes checked cells (tuples in CELL_COLUMNS order) and writes them in
+    chunks; duplicates go to `report` as they are found, a chunk at a time."""
 
-    def __init__(self, stage: Stage):
+    def __init__(self, stage: Stage, report: Callable[[list[Duplicate]], None]):
         self.stage = stage
+        self.report = report
         self.cells: list[tuple] = []
         self.sent = 0
         self.kept = 0
@@ -190,17 +207,17 @@ class Stager:
             self.insert = (f"INSERT INTO {stage.cells} ({', '.join(CELL_COLUMNS)}) VALUES ({marks}) "
                            "ON CONFLICT DO NOTHING")
 
-    def flush(self) -> list[Duplicate]:
-        """Write the buffered cells; the duplicates found so far (SQLite finds them chunk by chunk)."""
+    def flush(self) -> None:
+        """Write the buffered cells (SQLite reports a chunk's duplicates at once)."""
         if not self.cells:
-            return []
+            return
+        self.stage.ready()
         connection = db.session.connection()
         self.sent += len(self.cells)
-        duplicates = []
         if self.stage.sqlite:
             kept = connection.exec_driver_sql(self.insert, self.cells).rowcount
             if kept != len(self.cells):
-                duplicates = self._duplicates_in_chunk()
+                self.report(self._duplicates_in_chunk())
             self.kept += kept
         else:
             cursor = connection.connection.driver_connection.cursor()
@@ -209,17 +226,18 @@ class Stager:
                     copy.write_row(cell)
             self.kept += len(self.cells)
         self.cells = []
-        return duplicates
 
     def _duplicates_in_chunk(self) -> list[Duplicate]:
-        """The chunk's cells whose key the table holds under another row."""
-        users = sorted({cell[1] for cell in self.cells})
+        """The chunk's cells whose key the table holds under another row (SQLite)."""
+        keys = list({cell[1:5] for cell in self.cells})
         stored = {}
-        for start in range(0, len(users), 500):
-            rows = db.session.execute(text(
+        connection = db.session.connection()
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            rows = connection.exec_driver_sql(
                 f"SELECT user_id, month, metric_code, period, row_no FROM {self.stage.cells} "
-                "WHERE user_id IN :users").bindparams(bindparam("users", expanding=True)),
-                {"users": users[start:start + 500]})
+                f"WHERE (user_id, month, metric_code, period) IN (VALUES {', '.join(['(?, ?, ?, ?)'] * len(part))})",
+                tuple(value for key in part for value in key))
             for user_id, month, code, period, row_no in rows:
                 stored[(user_id, month, code, period)] = row_no
         found = []
@@ -229,30 +247,32 @@ class Stager:
                 found.append(Duplicate(cell[5], first_row, cell[1], cell[3], cell[4], cell[6], bool(cell[7])))
         return found
 
-    def finish(self) -> list[Duplicate]:
-        """Write what is left; in PostgreSQL, find every duplicate now and
-        keep only the first cell of each key (as SQLite's insert did)."""
-        duplicates = self.flush()
+    def finish(self) -> None:
+        """Write what is left; in PostgreSQL, find the duplicates now (one
+        GROUP BY; when there are any, one DELETE keeps the first cell of each
+        key, as SQLite's insert did) and report them a chunk at a time."""
+        self.flush()
         if self.stage.sqlite:
-            return duplicates
-        groups = db.session.execute(text(
-            f"SELECT user_id, month, metric_code, period, min(row_no) FROM {self.stage.cells} "
-            f"WHERE {self.stage.where} GROUP BY user_id, month, metric_code, period HAVING count(*) > 1"))
-        removed = 0
-        for user_id, month, code, period, first_row in groups.all():
-            rows = db.session.execute(text(
-                f"SELECT row_no, col, bad FROM {self.stage.cells} WHERE {self.stage.where} AND user_id = :user "
-                "AND month = :month AND metric_code = :code AND period = :period AND row_no > :first "
-                "ORDER BY row_no"), {"user": user_id, "month": month, "code": code, "period": period,
-                                     "first": first_row})
-            for row_no, col, bad in rows:
-                duplicates.append(Duplicate(row_no, first_row, user_id, code, period, col, bool(bad)))
-            removed += db.session.execute(text(
-                f"DELETE FROM {self.stage.cells} WHERE {self.stage.where} AND user_id = :user AND month = :month "
-                "AND metric_code = :code AND period = :period AND row_no > :first"),
-                {"user": user_id, "month": month, "code": code, "period": period, "first": first_row}).rowcount
-        self.kept -= removed
-        return duplicates
+            return
+        cells, where = self.stage.cells, self.stage.where
+        any_twice = db.session.execute(text(
+            f"SELECT 1 FROM {cells} WHERE {where} GROUP BY user_id, month, metric_code, period "
+            "HAVING count(*) > 1 LIMIT 1")).first()
+        if any_twice is None:
+            return
+        window = "WINDOW w AS (PARTITION BY user_id, month, metric_code, period ORDER BY row_no)"
+        found = db.session.connection().exec_driver_sql(
+            "SELECT row_no, first_row, user_id, metric_code, period, col, bad FROM ("
+            "SELECT row_no, user_id, metric_code, period, col, bad, first_value(row_no) OVER w AS first_row, "
+            f"row_number() OVER w AS nth FROM {cells} WHERE {where} {window}) d WHERE nth > 1 ORDER BY row_no",
+            execution_options={"stream_results": True, "yield_per": CHUNK})
+        for part in found.partitions(CHUNK):
+            self.report([Duplicate(row_no, first_row, user_id, code, period, col, bool(bad))
+                         for row_no, first_row, user_id, code, period, col, bad in part])
+        count = db.session.connection().exec_driver_sql(
+            f"DELETE FROM {cells} c USING (SELECT ctid AS at, row_number() OVER w AS nth FROM {cells} "
+            f"WHERE {where} {window}) d WHERE c.ctid = d.at AND d.nth > 1").rowcount
+        self.kept -= count
 
 
 def roll_up(stage: Stage, metrics_by_code: dict, fraction_columns: list[int]) -> int:
@@ -261,6 +281,7 @@ def roll_up(stage: Stage, metrics_by_code: dict, fraction_columns: list[int]) ->
     Returns how many months."""
     rules = {code: replace(rule_of(metric), min_contacts=0) for code, metric in metrics_by_code.items()}
     fractions = set(fraction_columns)
+    stage.ready()
     insert = driver_sql(f"INSERT INTO {stage.values} (job_id, user_id, month, metric_code, value, contacts, rows) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?)")
     # One connection reads and writes: a server-side cursor in PostgreSQL, a lazy cursor in SQLite (over a
@@ -319,18 +340,19 @@ def count_existing(source: str, months: list[date]) -> Counts:
     return Counts(int(matched), int(replaced))
 
 
-def write_values(source: str, batch_id: int, counts: Counts) -> int:
+def write_values(source: str, batch_id: int, counts: Counts) -> tuple[int, int]:
     """Replace what differs (the old value kept in the batch's changes), add
-    what is new. Returns how many were added."""
+    what is new. Returns how many were added and replaced."""
     stamp = {"batch": batch_id, "now": utcnow()}
     typed = [bindparam("now", type_=UTCDateTime)]
+    replaced = 0
     if counts.replaced:
-        db.session.execute(text(
+        replaced = db.session.execute(text(
             "INSERT INTO kpi_batch_changes (batch_id, user_id, month, metric_code, action, old_value, old_contacts, "
             "old_batch_id, new_value, new_contacts) "
             f"SELECT :batch, s.user_id, s.month, s.metric_code, 'replaced', k.value, k.contacts, k.batch_id, "
             f"s.value, s.contacts FROM ({source}) s JOIN kpi_values k ON {_KEY_MATCH} WHERE {_DIFFERS}"),
-            {"batch": batch_id})
+            {"batch": batch_id}).rowcount
         db.session.execute(text(
             "UPDATE kpi_values SET value = c.new_value, contacts = c.new_contacts, batch_id = :batch, "
             "updated_at = :now FROM kpi_batch_changes c WHERE c.batch_id = :batch "
@@ -338,7 +360,8 @@ def write_values(source: str, batch_id: int, counts: Counts) -> int:
             "AND c.metric_code = kpi_values.metric_code").bindparams(*typed), stamp)
     only_new = "" if not counts.matched else \
         f" WHERE NOT EXISTS (SELECT 1 FROM kpi_values k WHERE {_KEY_MATCH})"
-    return db.session.execute(text(
+    added = db.session.execute(text(
         "INSERT INTO kpi_values (user_id, month, metric_code, value, contacts, batch_id, updated_at) "
         f"SELECT s.user_id, s.month, s.metric_code, s.value, s.contacts, :batch, :now FROM ({source}) s{only_new}")
         .bindparams(*typed), stamp).rowcount
+    return added, replaced

@@ -147,7 +147,7 @@ def test_a_mapping_naming_an_unknown_column_is_refused(agents):
     table = read_table("kpi.csv", WIDE.encode())
     with pytest.raises(MappingError, match="no column '满意度'"):
         plan_import(table, Mapping(layout="wide", agent="工号", period="日期", metrics={"满意度": "csat"}))
-    with pytest.raises(MappingError, match="no column chosen for: period"):
+    with pytest.raises(MappingError, match="no column chosen for: date or month"):
         plan_import(table, Mapping(layout="wide", agent="工号", period="", metrics={"客户满意度": "csat"}))
     with pytest.raises(MappingError, match="unknown metric codes: nps"):
         plan_import(table, Mapping(layout="wide", agent="工号", period="日期", metrics={"客户满意度": "nps"}))
@@ -252,11 +252,16 @@ def test_duplicates_are_found_across_chunks_and_progress_is_reported(agents, mon
     rows = [f"KF9002,乙,2026-10-{day:02d},40,90%,12,250" for day in range(1, 9)]
     text = WIDE + "KF9001,甲,2026-10-01,40,90%,12,250\n" + "\n".join(rows) + "\nKF9001,甲,2026-10-01,40,91%,12,250\n"
     calls = []
+
+    def progress(rows, share):                       # as the background job does: a heartbeat commits
+        calls.append((rows, share))
+        db.session.commit()
+
     table = read_table("kpi.csv", text.encode())
-    preview = plan_import(table, suggest_mapping(table.headers)[0], progress=lambda rows, share: calls.append((rows, share)))
+    preview = plan_import(table, suggest_mapping(table.headers)[0], progress=progress)
     assert preview.error_count == 3 and preview.error_rows == 1 and preview.rows_ok == 9
     assert {e.row for e in preview.errors} == {11} and all("already in row 2" in str(e.message) for e in preview.errors)
-    assert len(calls) >= 3 and [r for r, _ in calls] == sorted(r for r, _ in calls)
+    assert len(calls) >= 2 and [r for r, _ in calls] == sorted(r for r, _ in calls)
     assert all(0 < share <= 1 for _, share in calls)
     assert staging.exists(preview.job_id)                        # the cells wait for commit or discard
     from app.kpi.importer import discard_preview
@@ -285,3 +290,40 @@ def test_a_month_and_its_days_in_one_file_roll_up_together(agents):
     result = commit(WIDE + "KF9001,甲,2026-10-01,10,80%,12,250\nKF9001,甲,2026-10-02,30,100%,12,250\n")
     assert result.added == 3
     assert values()[("KF9001", date(2026, 10, 1), "csat")] == (95.0, 40)
+
+
+def test_a_preview_whose_cells_are_gone_cannot_be_committed(agents):
+    from app.kpi import staging
+
+    preview, mapping = plan(WIDE + "KF9001,甲,2026-10,40,90%,12,250\n")
+    staging.discard(preview.job_id)
+    with pytest.raises(ImportRefused, match="no longer available"):
+        commit_import(preview, None, source="cli", filename="x", digest="x", mapping=mapping)
+    assert values() == {} and not staging.exists(preview.job_id)
+
+
+def test_excel_true_is_not_the_number_one(agents):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["工号", "月份", "接待人数", "满意度"])
+    sheet.append(["KF9001", "2026-09", 1, "90%"])
+    sheet.append(["KF9002", "2026-09", True, "91%"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    preview, _ = plan(buffer.getvalue(), name="kpi.xlsx")
+    assert [(e.row, e.column) for e in preview.errors] == [(3, "接待人数")] and "not a number" in str(preview.errors[0].message)
+
+
+def test_messages_keep_their_parts_when_stored_and_read_back(agents):
+    from app.kpi.importer import Preview
+    from app.kpi.messages import Msg
+
+    table = read_table("kpi.csv", WIDE.encode())
+    with pytest.raises(MappingError) as refused:
+        plan_import(table, Mapping(layout="wide", agent="", period="", metrics={"客户满意度": "csat"}))
+    stored = refused.value.msg.as_json()
+    assert str(Msg.from_json(stored)) == "no column chosen for: employee number, date or month"
+    preview, _ = plan(WIDE + "KF9001,甲,2026-10,40,120%,12,250\nKF9003,甲,2026-10,40,90%,12,250\n")
+    again = Preview.from_json(preview.as_json())
+    assert [str(e) for e in again.errors] == [str(e) for e in preview.errors]
+    assert [str(w) for w in again.warnings] == ["row 2, column 客户满意度: a rate of 120 % is outside 0–100 %"]

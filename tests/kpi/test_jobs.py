@@ -34,8 +34,9 @@ def big_file() -> str:
     return HEADER + "\n".join(rows) + "\n"
 
 
-def test_a_large_file_is_read_and_committed_in_the_background(app, client, login_as, world):  # noqa: F811
+def test_a_large_file_is_read_and_committed_in_the_background(app, client, login_as, world, monkeypatch):  # noqa: F811
     app.config["KPI_INLINE_BYTES"] = 0                 # every file counts as large
+    monkeypatch.setattr(staging, "CHUNK", 100)         # many chunks, each with a heartbeat (a commit) between
     login_as(user=world["manager"])
     response = upload(client, big_file())
     key = response.headers["Location"].split("/kpi/import/")[1].split("?")[0]
@@ -92,3 +93,31 @@ def test_jobs_are_private_and_an_expired_upload_fails_clearly(client, login_as, 
     assert client.post_form(f"/kpi/jobs/{job.id}/commit").status_code == 404
     login_as(user=world["manager"])
     assert "kpi-job-failed" in client.get(f"/kpi/jobs/{job.id}").get_data(as_text=True)
+
+
+def test_one_import_at_a_time_per_person_and_no_commit_of_a_bad_preview(client, login_as, world):  # noqa: F811
+    login_as(user=world["manager"])
+    running = ImportJob(source="upload", user_id=world["manager"].id, filename="a.csv", status="reading")
+    db.session.add(running)
+    db.session.commit()
+    response = upload(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\n")
+    key = response.headers["Location"].split("/kpi/import/")[1].split("?")[0]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    busy = client.post_form(f"/kpi/import/{key}", selections(page))
+    assert busy.headers["Location"].endswith(f"/kpi/jobs/{running.id}")
+    assert db.session.scalar(select(func.count(ImportJob.id))) == 1
+    running.status = "failed"
+    db.session.commit()
+    started = client.post_form(f"/kpi/import/{key}", selections(page))
+    assert "/kpi/jobs/" in started.headers["Location"]
+    assert db.session.scalar(select(func.count(ImportJob.id))) == 2
+    bad = ImportJob(source="upload", user_id=world["manager"].id, filename="b.csv", status="checked",
+                    summary={"job_id": 0, "value_count": 0, "rollup": False, "fraction_columns": [], "errors": [],
+                             "error_count": 2, "error_rows": 1, "warnings": [], "rows_read": 1, "rows_ok": 0,
+                             "skipped_totals": 0, "agents": [], "months": [], "metrics": [], "samples": [],
+                             "notes": []})
+    db.session.add(bad)
+    db.session.commit()
+    assert client.post_form(f"/kpi/jobs/{bad.id}/commit").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(ImportJob, bad.id).status == "checked"          # not claimed, not failed

@@ -390,7 +390,14 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
                 if contacts.__class__ is Msg:
                     errors.add(number, mapping.contacts, contacts)
                     contacts = None
-        staged = []
+        stageable = person is not None and period.__class__ is not Msg
+        if stageable:
+            _first, key, _month, whole, month_day = period
+            if not whole:
+                rollup = True
+            user_id = person[0]
+            row_bad = 0 if errors.count == row_errors else 1
+            first_staged = len(staged_cells)
         for column_no, (metric, header, position, scale, memos) in enumerate(columns):
             if metric is None:                           # long layout: the metric is in a cell
                 text_cell = row[metric_at]
@@ -423,22 +430,18 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
             value, bare = read
             if bare and value > bare_max.get(column_no, -1e300):
                 bare_max[column_no] = value
-            staged.append((code, column_no, value, 1 if bare else 0, unit, header))
-        bad = errors.count != row_errors
-        if staged and person is not None and period.__class__ is not Msg:
-            first, key, month, whole, month_day = period
-            if not whole:
-                rollup = True
-            user_id = person[0]
-            row_bad = 1 if bad else 0
-            for code, column_no, value, bare, unit, header in staged:
-                staged_cells.append((job_id, user_id, month, code, key, number, column_no, row_bad, value, bare,
+            if stageable:
+                staged_cells.append((user_id, code, key, number, column_no, row_bad, value, 1 if bare else 0,
                                      contacts))
                 codes.add(code)
                 if unit != "count" and (value < 0 or (unit == "percent" and value > 100)):
                     warning_count += 1                   # implausible, but the file's own business: a warning
                     if len(warned) < MAX_LISTED_ERRORS:
                         warned.append((number, header, column_no if bare else -1, value, unit))
+        bad = errors.count != row_errors
+        if stageable and len(staged_cells) > first_staged:
+            if bad and not row_bad:                      # a later cell of the row failed: mark the staged ones
+                staged_cells[first_staged:] = [cell[:5] + (1,) + cell[6:] for cell in staged_cells[first_staged:]]
             agents.add(user_id)
             months.add(month_day)
         if bad:

@@ -36,17 +36,16 @@ from app.kpi.catalogue import rule_of
 from app.kpi.scoring import Observation, aggregate_month
 
 CHUNK = 5000
-# A staged cell: the job, the key (agent, month as ISO text, metric, period_key), where it came from
+# A staged cell: its key (agent, metric, period_key — which also says the month), where it came from
 # (row, column, whether that row has another error), what it says (value, a bare rate?, contacts).
-CELL_COLUMNS = ("job_id", "user_id", "month", "metric_code", "period", "row_no", "col", "bad", "value", "bare",
-                "contacts")
+CELL_COLUMNS = ("user_id", "metric_code", "period", "row_no", "col", "bad", "value", "bare", "contacts")
 _KEY_MATCH = "k.user_id = s.user_id AND k.month = s.month AND k.metric_code = s.metric_code"
 _DIFFERS = "(abs(k.value - s.value) > 1e-9 OR coalesce(k.contacts, -1) <> coalesce(s.contacts, -1))"
 _SQLITE_TABLES = (
-    "CREATE TABLE IF NOT EXISTS {schema}.kpi_staged_cells (job_id INTEGER NOT NULL, user_id INTEGER NOT NULL, "
-    "month TEXT NOT NULL, metric_code TEXT NOT NULL, period INTEGER NOT NULL, row_no INTEGER NOT NULL, "
-    "col INTEGER NOT NULL, bad INTEGER NOT NULL, value REAL NOT NULL, bare INTEGER NOT NULL, contacts INTEGER, "
-    "PRIMARY KEY (user_id, month, metric_code, period)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS {schema}.kpi_staged_cells (user_id INTEGER NOT NULL, metric_code TEXT NOT NULL, "
+    "period INTEGER NOT NULL, row_no INTEGER NOT NULL, col INTEGER NOT NULL, bad INTEGER NOT NULL, "
+    "value REAL NOT NULL, bare INTEGER NOT NULL, contacts INTEGER, "
+    "PRIMARY KEY (user_id, metric_code, period)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS {schema}.kpi_staged_values (job_id INTEGER NOT NULL, user_id INTEGER NOT NULL, "
     "month TEXT NOT NULL, metric_code TEXT NOT NULL, value REAL NOT NULL, contacts INTEGER, rows INTEGER NOT NULL, "
     "PRIMARY KEY (user_id, month, metric_code)) WITHOUT ROWID",
@@ -160,7 +159,10 @@ class Stage:
         if fraction_columns:
             listed = ", ".join(str(int(c)) for c in sorted(fraction_columns))
             value = f"CASE WHEN bare = 1 AND col IN ({listed}) THEN value * 100 ELSE value END"
-        return (f"SELECT user_id, month, metric_code, {value} AS value, contacts FROM {self.cells} "
+        # The month from the period key: its first day's ordinal (Python's) is period / 32.
+        month = ("strftime('%Y-%m-01', period / 32 + 1721424.5)" if self.sqlite else
+                 "CAST(date_trunc('month', DATE '0001-01-01' + (period / 32 - 1)) AS date)")
+        return (f"SELECT user_id, {month} AS month, metric_code, {value} AS value, contacts FROM {self.cells} "
                 f"WHERE {self.where}")
 
 
@@ -221,30 +223,31 @@ class Stager:
             self.kept += kept
         else:
             cursor = connection.connection.driver_connection.cursor()
-            with cursor.copy(f"COPY {self.stage.cells} ({', '.join(CELL_COLUMNS)}) FROM STDIN") as copy:
+            job_id = self.stage.job_id
+            with cursor.copy(f"COPY {self.stage.cells} (job_id, {', '.join(CELL_COLUMNS)}) FROM STDIN") as copy:
                 for cell in self.cells:
-                    copy.write_row(cell)
+                    copy.write_row((job_id, *cell))
             self.kept += len(self.cells)
         self.cells = []
 
     def _duplicates_in_chunk(self) -> list[Duplicate]:
         """The chunk's cells whose key the table holds under another row (SQLite)."""
-        keys = list({cell[1:5] for cell in self.cells})
+        keys = list({cell[:3] for cell in self.cells})
         stored = {}
         connection = db.session.connection()
         for start in range(0, len(keys), 500):
             part = keys[start:start + 500]
             rows = connection.exec_driver_sql(
-                f"SELECT user_id, month, metric_code, period, row_no FROM {self.stage.cells} "
-                f"WHERE (user_id, month, metric_code, period) IN (VALUES {', '.join(['(?, ?, ?, ?)'] * len(part))})",
+                f"SELECT user_id, metric_code, period, row_no FROM {self.stage.cells} "
+                f"WHERE (user_id, metric_code, period) IN (VALUES {', '.join(['(?, ?, ?)'] * len(part))})",
                 tuple(value for key in part for value in key))
-            for user_id, month, code, period, row_no in rows:
-                stored[(user_id, month, code, period)] = row_no
+            for user_id, code, period, row_no in rows:
+                stored[(user_id, code, period)] = row_no
         found = []
         for cell in self.cells:
-            first_row = stored.get(cell[1:5])
-            if first_row is not None and first_row != cell[5]:
-                found.append(Duplicate(cell[5], first_row, cell[1], cell[3], cell[4], cell[6], bool(cell[7])))
+            first_row = stored.get(cell[:3])
+            if first_row is not None and first_row != cell[3]:
+                found.append(Duplicate(cell[3], first_row, cell[0], cell[1], cell[2], cell[4], bool(cell[5])))
         return found
 
     def finish(self) -> None:
@@ -256,11 +259,11 @@ class Stager:
             return
         cells, where = self.stage.cells, self.stage.where
         any_twice = db.session.execute(text(
-            f"SELECT 1 FROM {cells} WHERE {where} GROUP BY user_id, month, metric_code, period "
+            f"SELECT 1 FROM {cells} WHERE {where} GROUP BY user_id, metric_code, period "
             "HAVING count(*) > 1 LIMIT 1")).first()
         if any_twice is None:
             return
-        window = "WINDOW w AS (PARTITION BY user_id, month, metric_code, period ORDER BY row_no)"
+        window = "WINDOW w AS (PARTITION BY user_id, metric_code, period ORDER BY row_no)"
         found = db.session.connection().exec_driver_sql(
             "SELECT row_no, first_row, user_id, metric_code, period, col, bad FROM ("
             "SELECT row_no, user_id, metric_code, period, col, bad, first_value(row_no) OVER w AS first_row, "
@@ -287,8 +290,8 @@ def roll_up(stage: Stage, metrics_by_code: dict, fraction_columns: list[int]) ->
     # One connection reads and writes: a server-side cursor in PostgreSQL, a lazy cursor in SQLite (over a
     # clustered table that the inserts into another table do not disturb).
     cells = db.session.connection().exec_driver_sql(
-        f"SELECT user_id, month, metric_code, value, bare, col, contacts FROM {stage.cells} "
-        f"WHERE {stage.where} ORDER BY user_id, month, metric_code, period",
+        f"SELECT user_id, metric_code, period, value, bare, col, contacts FROM {stage.cells} "
+        f"WHERE {stage.where} ORDER BY user_id, metric_code, period",
         execution_options={"stream_results": True, "yield_per": CHUNK})
     months = 0
     out: list[tuple] = []
@@ -301,9 +304,14 @@ def roll_up(stage: Stage, metrics_by_code: dict, fraction_columns: list[int]) ->
         out.append((stage.job_id, key[0], _iso(key[1]), key[2], month.value, month.contacts, month.rows))
         months += 1
 
-    for user_id, month, code, value, bare, col, contacts in cells:
+    months_of: dict[int, str] = {}                     # period's first day → its month, ISO
+    for user_id, code, period, value, bare, col, contacts in cells:
         if bare and col in fractions:
             value *= 100
+        day = period // 32
+        month = months_of.get(day)
+        if month is None:
+            month = months_of[day] = date.fromordinal(day).replace(day=1).isoformat()
         this = (user_id, month, code)
         if this != key:
             if key is not None:

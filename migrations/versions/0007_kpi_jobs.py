@@ -49,7 +49,6 @@ def upgrade():
     op.create_table('kpi_staged_cells',
     sa.Column('job_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('user_id', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('month', sa.Date(), nullable=False),
     sa.Column('metric_code', sa.String(length=40), nullable=False),
     sa.Column('period', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('row_no', sa.Integer(), autoincrement=False, nullable=False),

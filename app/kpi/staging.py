@@ -160,7 +160,7 @@ class Stage:
             listed = ", ".join(str(int(c)) for c in sorted(fraction_columns))
             value = f"CASE WHEN bare = 1 AND col IN ({listed}) THEN value * 100 ELSE value END"
         # The month from the period key: its first day's ordinal (Python's) is period / 32.
-        month = ("strftime('%Y-%m-01', period / 32 + 1721424.5)" if self.sqlite else
+        month = ("date(period / 32 + 1721424.5, 'start of month')" if self.sqlite else
                  "CAST(date_trunc('month', DATE '0001-01-01' + (period / 32 - 1)) AS date)")
         return (f"SELECT user_id, {month} AS month, metric_code, {value} AS value, contacts FROM {self.cells} "
                 f"WHERE {self.where}")

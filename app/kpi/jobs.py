@@ -1,10 +1,11 @@
 """Import jobs in the browser: reading a file (the preview) and committing
 it. A file up to KPI_INLINE_BYTES is handled within the request; a larger
 one in a background thread of the same process, which writes its progress
-to the job row after every chunk, so the page can poll it (htmx) from any
+to the job row every 5,000 rows, so the page can poll it (htmx) from any
 worker. The commit is one transaction either way, so a job that dies
-half-way (the process restarted) has written nothing; a job whose
-heartbeat is older than STALLED_AFTER is shown as stopped.
+half-way (the process restarted) has written nothing; a job silent for
+longer than STALLED_AFTER (COMMIT_STALLED_AFTER while committing) is shown
+as stopped. One running import per person.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def create_job(user: User, upload: PendingUpload, mapping: Mapping, encoding: st
     staging rows) older than the uploads they came from. Commits."""
     drop_old_jobs()
     job = ImportJob(source="upload", user_id=user.id, upload_key=upload.key, filename=upload.filename,
-                    file_hash=file_hash(upload.content), size=len(upload.content), encoding=encoding or "", mapping=mapping.as_json(),
-                    status="reading")
+                    file_hash=file_hash(upload.content), size=len(upload.content), encoding=encoding or "",
+                    mapping=mapping.as_json(), status="reading")
     db.session.add(job)
     db.session.commit()
     return job

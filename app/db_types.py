@@ -29,9 +29,11 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
-# Database objects made by hand in migrations (full-text search), which the
-# models do not describe: Alembic's comparisons leave them alone.
-UNMANAGED_PREFIXES = ("question_fts", "ix_questions_search_trgm")
+# Database objects made by hand in migrations (full-text search; PostgreSQL's
+# KPI staging tables), which the models do not describe: Alembic's
+# comparisons leave them alone.
+UNMANAGED_PREFIXES = ("question_fts", "ix_questions_search_trgm", "kpi_staged_", "ix_kpi_staged_",
+                      "pk_kpi_staged_")
 
 
 def alembic_include_name(name, type_, parent_names) -> bool:

@@ -28,8 +28,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 
@@ -311,6 +313,7 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
     people = {u.employee_no.upper(): (u.id, u.employee_no) for u in db.session.execute(
         select(User.id, User.employee_no).where(User.role == Role.AGENT.value))}
     lookup = _metric_lookup(metrics)
+    today = datetime.now(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()   # the teams' calendar
     agent_cells, period_cells, contact_cells = _Cache(200_000), _Cache(20_000), _Cache(20_000)
     metric_cells = _Cache(10_000)
     stage = staging.Stage(job_id, fresh=True)
@@ -377,7 +380,7 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
         raw_period = row[period_at]
         period = period_cells.get(raw_period) if raw_period is not None else None
         if period is None:
-            period = period_cells.keep(raw_period, _period_of(raw_period))
+            period = period_cells.keep(raw_period, _period_of(raw_period, today))
         if period.__class__ is Msg:
             errors.add(number, mapping.period, period)
         contacts = None
@@ -496,13 +499,15 @@ def _agent_of(raw, people: dict) -> tuple:
     return (None if person else _UNKNOWN), cleaned, person
 
 
-def _period_of(raw) -> tuple | str:
+def _period_of(raw, today: date) -> tuple | Msg:
     """(first day as ISO text, the period's staging key, month as ISO text, whole month?, month) or the error."""
     try:
         first, last = parsing.parse_period(raw)
         month = parsing.month_of(first, last)
     except ValueError as exc:
         return _problem(exc)
+    if first > today:
+        return msg(N_("%(day)s is in the future"), day=first.isoformat())
     whole = first.day == 1 and last == parsing.month_end(first)
     return first.isoformat(), staging.period_key(first, last), month.isoformat(), whole, month
 

@@ -135,6 +135,8 @@ def run_commit(job_id: int) -> None:
     job = db.session.get(ImportJob, job_id)
     user = db.session.get(User, job.user_id) if job.user_id else None
     preview = Preview.from_json(job.summary)
+    # The upload goes with the commit's transaction: done with once imported, kept if the import fails.
+    db.session.execute(delete(PendingUpload).where(PendingUpload.key == job.upload_key))
     try:
         commit_import(preview, user, source="upload", filename=job.filename, digest=job.file_hash,
                       mapping=Mapping.from_json(job.mapping))
@@ -144,9 +146,6 @@ def run_commit(job_id: int) -> None:
     except Exception:
         log.exception("KPI import job %s failed while committing", job_id)
         _fail(job_id, msg(N_("the import failed (unexpected error; it has been logged); nothing was imported")))
-        return
-    db.session.execute(delete(PendingUpload).where(PendingUpload.key == job.upload_key))
-    db.session.commit()
 
 
 RUNNERS = {"preview": run_preview, "commit": run_commit}

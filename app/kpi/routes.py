@@ -204,10 +204,12 @@ def _own_job_or_404(job_id: int) -> ImportJob:
 def job(job_id):
     job = _own_job_or_404(job_id)
     preview = Preview.from_json(job.summary) if job.status == "checked" else None
+    names = {m.code: reports.metric_name(m) for m in db.session.scalars(select(Metric))}
     result = (job.summary or {}).get("result") if job.status == "committed" else None
     upload = find_upload(job.upload_key, current_user.id, "kpi")
     return render_template("kpi/job.html", job=job, preview=preview, result=result, form=EmptyForm(),
-                           stalled=jobs.stalled(job), upload_alive=upload is not None, problem=jobs.problem_of(job))
+                           stalled=jobs.stalled(job), upload_alive=upload is not None, problem=jobs.problem_of(job),
+                           names=names)
 
 
 @bp.route("/jobs/<int:job_id>/progress")
@@ -230,7 +232,13 @@ def job_commit(job_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     job = _own_job_or_404(job_id)
-    if job.status != "checked" or not Preview.from_json(job.summary).ok or not jobs.claim_for_commit(job):
+    if job.status == "checked" and not Preview.from_json(job.summary).ok:
+        flash(_("This file has errors or no values, so nothing can be imported from it."), "error")
+        return redirect(url_for("kpi.job", job_id=job.id))
+    if job.status == "checked" and job.message:
+        flash(shown(jobs.problem_of(job)), "error")
+        return redirect(url_for("kpi.job", job_id=job.id))
+    if job.status != "checked" or not jobs.claim_for_commit(job):
         flash(_("This import is already under way or done."), "info")
         return redirect(url_for("kpi.job", job_id=job.id))
     jobs.start(job, "commit")
@@ -283,12 +291,13 @@ def rollback(batch_id):
     if not can_roll_back(current_user, batch):
         abort(403)
     try:
-        restored = rollback_batch(batch, current_user)
+        rollback_batch(batch, current_user)
     except ImportRefused as error:
         db.session.rollback()
         flash(error.msg.localized(), "error")
     else:
-        flash(_("Import #%(id)d rolled back: %(n)d values restored.", id=batch.id, n=restored), "success")
+        flash(_("Import #%(id)d rolled back: %(removed)d values it added removed, %(restored)d it replaced "
+                "restored.", id=batch.id, removed=batch.added, restored=batch.replaced), "success")
     return redirect(url_for("kpi.history"))
 
 

@@ -11,16 +11,16 @@ from tests.e2e.test_foundation_journeys import sign_in
 pytestmark = pytest.mark.e2e
 
 HEADER = "工号,姓名,统计日期,咨询人数,客户满意比,首次响应(秒),平均接待时长\n"
-ROWS = ("KF1004,吴俊杰,2027-03-02,41,0.931,14,00:04:05\n"
-        "KF1004,吴俊杰,2027-03-03,39,0.902,16,00:04:25\n"
-        "KF1005,刘芷若,2027-03-02,35,0.955,11,00:03:40\n"
+ROWS = ("KF1004,吴俊杰,2024-03-02,41,0.931,14,00:04:05\n"
+        "KF1004,吴俊杰,2024-03-03,39,0.902,16,00:04:25\n"
+        "KF1005,刘芷若,2024-03-02,35,0.955,11,00:03:40\n"
         "汇总,,,115,,,\n")
 
 
 def test_manager_imports_a_gbk_csv_and_rolls_it_back(page: Page, live_server, tmp_path):
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    file = tmp_path / "客服绩效_2027-03-01至2027-03-31.csv"
+    file = tmp_path / "客服绩效_2024-03-01至2024-03-31.csv"
     file.write_bytes((HEADER + ROWS).encode("gbk"))
     sign_in(page, live_server, "M001")
     page.goto(f"{live_server}/kpi/import")
@@ -35,12 +35,12 @@ def test_manager_imports_a_gbk_csv_and_rolls_it_back(page: Page, live_server, tm
     page.get_by_test_id("kpi-preview").click()
     result = page.get_by_test_id("kpi-preview-result")
     expect(page.get_by_test_id("error-count")).to_have_text("0")
-    expect(result).to_contain_text("2027-03")
+    expect(result).to_contain_text("2024-03")
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("kpi-commit").click()
     history = page.get_by_test_id("kpi-history")
-    expect(history).to_contain_text("客服绩效_2027-03-01至2027-03-31.csv")
-    page.goto(f"{live_server}/kpi/teams/1?month=2027-03")
+    expect(history).to_contain_text("客服绩效_2024-03-01至2024-03-31.csv")
+    page.goto(f"{live_server}/kpi/teams/1?month=2024-03")
     team = page.get_by_test_id("kpi-team")
     expect(team).to_contain_text("91.7%")           # (93.1·41 + 90.2·39) ÷ 80
     expect(team).to_contain_text("吴俊杰")
@@ -48,7 +48,7 @@ def test_manager_imports_a_gbk_csv_and_rolls_it_back(page: Page, live_server, tm
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("[data-testid^=rollback-]").first.click()
     expect(page.locator(".flash-success")).to_be_visible()
-    page.goto(f"{live_server}/kpi/teams/1?month=2027-03")
+    page.goto(f"{live_server}/kpi/teams/1?month=2024-03")
     expect(page.get_by_test_id("kpi-team-empty")).to_be_visible()
     assert errors == []
 
@@ -57,7 +57,7 @@ def test_a_large_file_shows_a_progress_bar_then_the_preview(page: Page, live_ser
     """Above KPI_INLINE_BYTES (4000 here) the file is read in the background:
     the page polls its progress bar, reloads itself when the job is done,
     and the commit runs the same way."""
-    rows = "".join(f"KF1004,吴俊杰,2027-{month:02d}-{day:02d},{30 + day},{80 + day % 20}%,{day},00:04:{day:02d}\n"
+    rows = "".join(f"KF1004,吴俊杰,2024-{month:02d}-{day:02d},{30 + day},{80 + day % 20}%,{day},00:04:{day:02d}\n"
                    for month in range(4, 10) for day in range(1, 31))
     file = tmp_path / "大文件.csv"
     file.write_bytes((HEADER + rows).encode("gbk"))

@@ -158,6 +158,7 @@ def test_a_mapping_naming_an_unknown_column_is_refused(agents):
     ("KF9001,甲,2026-10-01,40,90%,快,250", "首次响应(秒)", "not a duration"),
     ("KF9999,甲,2026-10-01,40,90%,12,250", "工号", "no agent has the employee number KF9999"),
     ("KF9001,甲,2026-02-30,40,90%,12,250", "日期", "no such date"),
+    ("KF9001,甲,2099-01-05,40,90%,12,250", "日期", "2099-01-05 is in the future"),
     ("KF9001,甲,下周,40,90%,12,250", "日期", "not a date"),
     ("KF9001,甲,2026-10-01,4.5,90%,12,250", "接待人数", "whole number"),
     (",甲,2026-10-01,40,90%,12,250", "工号", "no employee number"),

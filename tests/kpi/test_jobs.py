@@ -29,7 +29,7 @@ def wait_for(job_id: int, *statuses: str, seconds: float = 30) -> ImportJob:
 
 
 def big_file() -> str:
-    rows = [f"KF700{agent},甲,2026-{month:02d}-{day:02d},40,{80 + day % 20}%,{day}"
+    rows = [f"KF700{agent},甲,2025-{month:02d}-{day:02d},40,{80 + day % 20}%,{day}"
             for agent in (1, 2) for month in range(3, 13) for day in range(1, 31)]      # 600 daily rows
     return HEADER + "\n".join(rows) + "\n"
 

@@ -79,7 +79,9 @@ def test_errors_are_listed_by_row_and_column_and_nothing_can_be_committed(client
     job_url, response = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7003,丙,2026-02-30,40,高,12\n")
     page = response.get_data(as_text=True)
     assert 'data-testid="error-count">1<' in page and "kpi-commit" not in page
-    assert commit(client, job_url).status_code == 302                      # posted anyway: refused
+    refused = commit(client, job_url)                                       # posted anyway: refused, and why
+    assert refused.status_code == 302
+    assert "这个文件有错误或没有数据" in client.get(refused.headers["Location"]).get_data(as_text=True)
     assert db.session.scalar(select(func.count(KpiValue.id))) == 0
     table = page.split('data-testid="kpi-errors"')[1].split("</table>")[0]
     errors = re.findall(r'<td class="num">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td>', table)
@@ -122,7 +124,9 @@ def test_history_rollback_and_its_scope(client, login_as, world, make_user, make
     assert client.post_form(f"/kpi/imports/{batch.id}/rollback").status_code == 404
     login_as(user=world["manager"])
     assert f"rollback-{batch.id}" in client.get("/kpi/imports").get_data(as_text=True)
-    assert client.post_form(f"/kpi/imports/{batch.id}/rollback").status_code == 302
+    rolled = client.post_form(f"/kpi/imports/{batch.id}/rollback")
+    assert rolled.status_code == 302
+    assert "删除了它添加的 2 个数值" in client.get("/kpi/imports").get_data(as_text=True)
     assert db.session.scalar(select(func.count(KpiValue.id))) == 0
     assert db.session.get(ImportBatch, batch.id).status == "rolled_back"
     assert client.post_form(f"/kpi/imports/{batch.id}/rollback").status_code == 302   # again: a message

@@ -134,20 +134,7 @@ class Stage:
             db.session.connection().exec_driver_sql(f"DETACH DATABASE {self.schema}")
 
     def _delete_rows(self) -> None:
-        db.session.execute(text("DELETE FROM kpi_staged_cells WHERE job_id = :job"), {"job": self.job_id})
-        db.session.execute(text("DELETE FROM kpi_staged_values WHERE job_id = :job"), {"job": self.job_id})
-
-    def discard(self) -> None:
-        """Forget the job's staged rows. SQLite: the file goes (a connection
-        still holding it attached keeps a nameless copy until it lets go);
-        PostgreSQL: the rows go with the caller's transaction."""
-        if self.sqlite:
-            self.path.unlink(missing_ok=True)
-        else:
-            self._delete_rows()
-
-    def count(self) -> int:
-        return db.session.execute(text(f"SELECT count(*) FROM {self.cells} WHERE {self.where}")).scalar_one()
+        _delete_rows(self.job_id)
 
     # -- what the commit reads
 
@@ -167,12 +154,18 @@ class Stage:
 
 
 def discard(job_id: int) -> None:
-    """Forget a job's staged rows (SQLite: now; PostgreSQL: with the caller's transaction)."""
+    """Forget a job's staged rows. SQLite: the file goes now (a connection
+    still holding it attached keeps a nameless copy until it lets go);
+    PostgreSQL: the rows go with the caller's transaction."""
     if _sqlite():
         (staging_dir() / f"job-{int(job_id)}.db").unlink(missing_ok=True)
     else:
-        db.session.execute(text("DELETE FROM kpi_staged_cells WHERE job_id = :job"), {"job": job_id})
-        db.session.execute(text("DELETE FROM kpi_staged_values WHERE job_id = :job"), {"job": job_id})
+        _delete_rows(job_id)
+
+
+def _delete_rows(job_id: int) -> None:
+    db.session.execute(text("DELETE FROM kpi_staged_cells WHERE job_id = :job"), {"job": job_id})
+    db.session.execute(text("DELETE FROM kpi_staged_values WHERE job_id = :job"), {"job": job_id})
 
 
 def exists(job_id: int) -> bool:

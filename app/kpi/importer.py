@@ -23,6 +23,7 @@ Average) are sheet totals, not agents: they are skipped and counted.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import unicodedata
@@ -268,10 +269,8 @@ class _Cache(dict):
 
     def keep(self, key, value):
         if len(self) < self.limit:
-            try:
+            with contextlib.suppress(TypeError):    # an unhashable cell is not memoised
                 self[key] = value
-            except TypeError:                       # an unhashable cell: not memoised
-                pass
         return value
 
 

@@ -17,15 +17,19 @@ ROWS = ("KF1004,吴俊杰,2024-03-02,41,0.931,14,00:04:05\n"
         "汇总,,,115,,,\n")
 
 
+def upload_gbk(page: Page, live_server, path, text: str) -> None:
+    """As manager M001, upload `text` as a GBK CSV at `path`; lands on the column mapping."""
+    path.write_bytes(text.encode("gbk"))
+    sign_in(page, live_server, "M001")
+    page.goto(f"{live_server}/kpi/import")
+    page.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_test_id("kpi-upload-submit").click()
+
+
 def test_manager_imports_a_gbk_csv_and_rolls_it_back(page: Page, live_server, tmp_path):
     errors = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    file = tmp_path / "客服绩效_2024-03-01至2024-03-31.csv"
-    file.write_bytes((HEADER + ROWS).encode("gbk"))
-    sign_in(page, live_server, "M001")
-    page.goto(f"{live_server}/kpi/import")
-    page.locator("input[type=file]").set_input_files(str(file))
-    page.get_by_test_id("kpi-upload-submit").click()
+    upload_gbk(page, live_server, tmp_path / "客服绩效_2024-03-01至2024-03-31.csv", HEADER + ROWS)
     mapping = page.get_by_test_id("kpi-mapping")
     expect(mapping).to_contain_text("客户满意比")
     # Suggested from the Chinese headers; the name column is left unused.
@@ -59,12 +63,7 @@ def test_a_large_file_shows_a_progress_bar_then_the_preview(page: Page, live_ser
     and the commit runs the same way."""
     rows = "".join(f"KF1004,吴俊杰,2024-{month:02d}-{day:02d},{30 + day},{80 + day % 20}%,{day},00:04:{day:02d}\n"
                    for month in range(4, 10) for day in range(1, 31))
-    file = tmp_path / "大文件.csv"
-    file.write_bytes((HEADER + rows).encode("gbk"))
-    sign_in(page, live_server, "M001")
-    page.goto(f"{live_server}/kpi/import")
-    page.locator("input[type=file]").set_input_files(str(file))
-    page.get_by_test_id("kpi-upload-submit").click()
+    upload_gbk(page, live_server, tmp_path / "大文件.csv", HEADER + rows)
     page.get_by_test_id("kpi-preview").click()
     expect(page).to_have_url(re.compile(r"/kpi/jobs/\d+$"))
     expect(page.get_by_test_id("error-count")).to_have_text("0", timeout=30_000)   # polled, then reloaded

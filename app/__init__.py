@@ -106,18 +106,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def load_user(user_id: str):
-    from app.auth.models import User
-    from app.extensions import db
+    from app.auth.services import load_session_user
 
-    try:
-        raw_id, raw_version = user_id.split(".", 1)
-        pk, version = int(raw_id), int(raw_version)
-    except (ValueError, AttributeError):
-        return None
-    user = db.session.get(User, pk)
-    if user is None or not user.is_active or user.session_version != version:
-        return None
-    return user
+    return load_session_user(user_id)
 
 
 SUPPORTED_LOCALES = ("zh_CN", "en")

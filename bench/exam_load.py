@@ -387,7 +387,8 @@ def main():
         db_path = Path(folder) / "bench.db"
         env = {**os.environ, "AGENTPATH_ENV": "production", "DATABASE_URL": f"sqlite:///{db_path}",
                "SECRET_KEY": "bench-only-secret", "SESSION_COOKIE_SECURE": "0",
-               "LOGIN_LIMIT_PER_IP": "1000000 per minute", "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute"}
+               "LOGIN_LIMIT_PER_IP": "1000000 per minute", "LOGIN_LIMIT_PER_ACCOUNT": "1000 per minute",
+               "LOGIN_LIMIT_PER_ACCOUNT_AND_IP": "1000 per minute"}
         subprocess.run([PYTHON, "-m", "flask", "--app", "app", "db", "upgrade"], cwd=ROOT, env=env,
                        check=True, capture_output=True)
         quiz_id = int(subprocess.run([PYTHON, "-c", SETUP, str(args.users), PASSWORD], cwd=ROOT, env=env,

@@ -45,13 +45,14 @@ def main() -> None:
         with app.app_context():
             from flask_migrate import upgrade
 
+            from app.auth.services import start_session
             from app.demo import seed_demo
 
             upgrade()
             seed_demo()
             team_id = db.session.scalar(select(Team.id).where(Team.name == "售后服务组"))
             people = {u.employee_no: u for u in db.session.scalars(select(User))}
-            logins = {role: people[number].get_id()
+            logins = {role: start_session(people[number])
                       for role, number in (("agent", "KF1003"), ("manager", "M001"), ("admin", "A001"))}
             agent_id = people["KF1003"].id
 

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app
+from app.auth.services import start_session
 from app.bank.services import QuestionData, save_question
 from app.extensions import db
 from app.quiz.models import Assignment, Quiz, QuizSection
@@ -204,7 +205,7 @@ def login_as(client, make_user, make_team):
             else:
                 user = make_user(role, team=team, **fields)
         with client.session_transaction() as session:
-            session["_user_id"] = user.get_id()
+            session["_user_id"] = start_session(user)
             session["_fresh"] = True
         return user
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app import create_app
 from app.api.services import create_token
 from app.bank.services import QuestionData, save_question
+from app.auth.services import start_session
 from app.extensions import db
 from app.kpi.catalogue import seed_catalogue
 from app.kpi.models import ImportBatch, ImportJob, KpiValue, Metric
@@ -253,7 +254,7 @@ def test_roles(client, world, role, endpoint, rule, method):
         response = _request(client, method, url, headers={"Authorization": f"Bearer {tokens[role]}"})
     else:
         with client.session_transaction() as session:
-            session["_user_id"] = users[role].get_id()
+            session["_user_id"] = start_session(users[role])
         response = _request(client, method, url)
 
     if access == PUBLIC:

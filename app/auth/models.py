@@ -120,8 +120,13 @@ class User(UserMixin, db.Model):
         secondary=team_managers, back_populates="managers", order_by="Team.name"
     )
 
+    # The login session this object was loaded for (set by start_session and the user loader).
+    session_key = None
+
     def get_id(self) -> str:
-        return f"{self.id}.{self.session_version}"
+        """What the session and remember-me cookies carry: the user, the
+        password generation and the login session, each checked on load."""
+        return f"{self.id}.{self.session_version}.{self.session_key or ''}"
 
     @property
     def role_enum(self) -> Role:
@@ -140,6 +145,20 @@ class User(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.employee_no}>"
+
+
+class LoginSession(db.Model):
+    """One sign-in on one device. The cookies carry its key; signing out
+    ends the row, so a replayed session or remember-me cookie is refused
+    while the person's other devices stay signed in."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditLog(db.Model):

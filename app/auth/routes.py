@@ -1,12 +1,13 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp
 from app.auth.forms import ChangePasswordForm, EmptyForm, LocaleForm, LoginForm
-from app.auth.services import authenticate, change_password, set_locale
+from app.auth.services import authenticate, change_password, end_session, find_login_user, set_locale, start_session
 from app.errors import DomainError
 from app.extensions import limiter
 
@@ -21,7 +22,17 @@ def safe_next(target: str | None, default: str = "dashboard.home") -> str:
 
 
 def _account_key() -> str:
-    return "account:" + (request.form.get("identifier") or "").strip().lower()
+    """Failures count against the person, whichever identifier was typed
+    (employee number or e-mail); unknown identifiers count by their text."""
+    if "login_account_key" not in g:
+        identifier = (request.form.get("identifier") or "").strip()
+        user = find_login_user(identifier)
+        g.login_account_key = f"account:{user.id}" if user is not None else "unknown:" + identifier.lower()
+    return g.login_account_key
+
+
+def _account_and_address_key() -> str:
+    return f"{_account_key()}|{get_remote_address()}"
 
 
 def _login_failed(response) -> bool:
@@ -30,6 +41,8 @@ def _login_failed(response) -> bool:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_IP"], methods=["POST"],
+               key_func=_account_and_address_key, deduct_when=_login_failed)
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
                key_func=_account_key, deduct_when=_login_failed)
 def login():
@@ -42,6 +55,7 @@ def login():
         except DomainError as error:
             form.password.errors.append(error.message)
         else:
+            start_session(user)
             login_user(user, remember=form.remember.data)
             session.pop("locale", None)
             return redirect(safe_next(form.next.data))
@@ -53,6 +67,7 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
+        end_session(current_user)
         logout_user()
         flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))

@@ -5,17 +5,18 @@ Each public function validates, writes, leaves an audit row and commits once.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app.auth.models import AuditLog, LadderLevel, Role, Team, Tier, User
+from app.auth.models import AuditLog, LadderLevel, LoginSession, Role, Team, Tier, User
 from app.auth.user_import import MIN_PASSWORD_LENGTH, ImportFileError, ImportReport, RowError
 from app.db_types import utcnow
 from app.errors import DomainError
@@ -112,6 +113,67 @@ def authenticate(identifier: str, password: str) -> User:
     return user
 
 
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _session_lifetime() -> timedelta:
+    """A login session lives as long as its remember-me cookie could."""
+    return timedelta(seconds=current_app.config["REMEMBER_COOKIE_DURATION"])
+
+
+def start_session(user: User) -> str:
+    """Open a login session for `user` on this device and return the id the
+    cookies carry. The person's ended and expired sessions are cleared."""
+    key = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.execute(LoginSession.__table__.delete().where(
+        LoginSession.user_id == user.id,
+        (LoginSession.ended_at.is_not(None)) | (LoginSession.created_at < now - _session_lifetime())))
+    db.session.add(LoginSession(user_id=user.id, key_hash=_key_hash(key), created_at=now))
+    db.session.commit()
+    user.session_key = key
+    return user.get_id()
+
+
+def load_session_user(cookie_id: str) -> User | None:
+    """The active user of a live login session named by a cookie's id
+    (`user.version.key`), or None: one query whatever the outcome."""
+    try:
+        raw_id, raw_version, key = cookie_id.split(".", 2)
+        pk, version = int(raw_id), int(raw_version)
+    except (ValueError, AttributeError):
+        return None
+    if not key:
+        return None
+    user = db.session.scalar(
+        select(User).join(LoginSession, LoginSession.user_id == User.id).where(
+            User.id == pk, User.is_active.is_(True), User.session_version == version,
+            LoginSession.key_hash == _key_hash(key), LoginSession.ended_at.is_(None),
+            LoginSession.created_at >= utcnow() - _session_lifetime()))
+    if user is not None:
+        user.session_key = key
+    return user
+
+
+def end_session(user: User) -> None:
+    """Sign this device out: its session and remember-me cookies stop working."""
+    if user.session_key:
+        db.session.execute(LoginSession.__table__.update().where(
+            LoginSession.user_id == user.id, LoginSession.key_hash == _key_hash(user.session_key),
+            LoginSession.ended_at.is_(None)).values(ended_at=utcnow()))
+        db.session.commit()
+
+
+def _end_other_sessions(user: User) -> None:
+    """Every session of `user` but the current one ends (password changed,
+    reset or account deactivated); session_version already refuses them."""
+    query = LoginSession.__table__.update().where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    if user.session_key:
+        query = query.where(LoginSession.key_hash != _key_hash(user.session_key))
+    db.session.execute(query.values(ended_at=utcnow()))
+
+
 def change_password(user: User, current_password: str, new_password: str) -> None:
     if not check_password_hash(user.password_hash, current_password or ""):
         raise DomainError(_("The current password is wrong."), field="current_password")
@@ -122,6 +184,7 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     user.password_hash = hash_password(new_password)
     user.must_change_password = False
     user.session_version += 1
+    _end_other_sessions(user)
     record_audit(user, "user.password_changed", "user", user.id)
     db.session.commit()
 
@@ -216,6 +279,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
     user.is_active = active
     if not active:
         user.session_version += 1  # signs the user out everywhere
+        _end_other_sessions(user)
     record_audit(actor, "user.activated" if active else "user.deactivated", "user", user.id,
                  {"is_active": not active}, {"is_active": active})
     db.session.commit()
@@ -226,6 +290,8 @@ def reset_password(actor: User, user: User) -> str:
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     user.session_version += 1
+    user.session_key = None
+    _end_other_sessions(user)
     record_audit(actor, "user.password_reset", "user", user.id)
     db.session.commit()
     return temporary

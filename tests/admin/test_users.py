@@ -4,6 +4,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 
 from app.auth.models import AuditLog, Team, User
+from app.auth.services import start_session
 from app.extensions import db
 from app.uploads import PendingUpload
 
@@ -43,7 +44,7 @@ def test_users_list_paginates(app_factory, make_user):
         for n in range(4):
             make_user(employee_no=f"P{n}")
         with client.session_transaction() as session:
-            session["_user_id"] = admin.get_id()
+            session["_user_id"] = start_session(admin)
         first = client.get("/admin/users").get_data(as_text=True)
         assert ">A0<" in first and ">P0<" in first and ">P1<" not in first     # cells, not a CSRF token
         last = client.get("/admin/users?page=3").get_data(as_text=True)

@@ -64,7 +64,7 @@ def test_csrf_token_missing_gives_400(client, make_user):
 
 
 def test_rate_limit_per_account_counts_failures(app_factory, make_user):
-    app = app_factory(LOGIN_LIMIT_PER_ACCOUNT="3 per 15 minutes", LOGIN_LIMIT_PER_IP="100 per minute")
+    app = app_factory(LOGIN_LIMIT_PER_ACCOUNT_AND_IP="3 per 5 minutes", LOGIN_LIMIT_PER_IP="100 per minute")
     with app.app_context():
         user = make_user()
         client = app.test_client()
@@ -75,6 +75,42 @@ def test_rate_limit_per_account_counts_failures(app_factory, make_user):
         # another account from the same address is not affected
         other = make_user()
         assert login(client, other.employee_no).status_code == 302
+
+
+def test_failures_count_per_person_whatever_identifier_is_typed(app_factory, make_user):
+    app = app_factory(LOGIN_LIMIT_PER_ACCOUNT_AND_IP="4 per 5 minutes", LOGIN_LIMIT_PER_IP="100 per minute")
+    with app.app_context():
+        user = make_user(email="Wang.Fang@example.com")
+        client = app.test_client()
+        for identifier in (user.employee_no, "wang.fang@example.com", user.employee_no, "WANG.FANG@example.com"):
+            assert login(client, identifier, "bad-password").status_code == 200
+        assert login(client, "wang.fang@example.com", PASSWORD).status_code == 429
+        assert login(client, user.employee_no, PASSWORD).status_code == 429
+
+
+def test_a_strangers_failures_slow_only_their_address_until_the_account_ceiling(app_factory, make_user):
+    app = app_factory(LOGIN_LIMIT_PER_ACCOUNT_AND_IP="2 per 5 minutes", LOGIN_LIMIT_PER_ACCOUNT="5 per hour",
+                      LOGIN_LIMIT_PER_IP="100 per minute")
+    with app.app_context():
+        user = make_user()
+
+        def client_at(address):
+            client = app.test_client()
+            client.environ_base["REMOTE_ADDR"] = address
+            return client
+
+        attacker = client_at("203.0.113.7")
+        for _ in range(2):
+            assert login(attacker, user.employee_no, "guess").status_code == 200
+        assert login(attacker, user.employee_no, "guess").status_code == 429
+        # the person at their own desk is not locked out by the stranger
+        assert login(client_at("198.51.100.20"), user.employee_no).status_code == 302
+
+        # guesses spread over many addresses meet the account-wide ceiling
+        crowd = [client_at(f"203.0.113.{n}") for n in range(10, 13)]
+        for client in crowd:
+            login(client, user.employee_no, "guess")
+        assert login(client_at("198.51.100.21"), user.employee_no).status_code == 429
 
 
 def test_rate_limit_per_ip(app_factory, make_user):
@@ -109,6 +145,58 @@ def test_logout_needs_post_with_token(client, login_as):
     assert client.get("/auth/logout").status_code == 405
     assert client.post("/auth/logout").status_code == 400
     assert client.post_form("/auth/logout").status_code == 302
+    assert client.get("/").status_code == 302
+
+
+def _cookie(client, name):
+    cookie = client.get_cookie(name)
+    return cookie.value if cookie is not None else None
+
+
+def test_logout_ends_the_session_and_its_remember_me_cookie_on_the_server(app, make_user):
+    user = make_user()
+    device = app.test_client()
+    assert login(device, user.employee_no, remember="y").status_code == 302
+    session_cookie, remember_cookie = _cookie(device, "session"), _cookie(device, "remember_token")
+    assert session_cookie and remember_cookie
+    assert device.post_form("/auth/logout").status_code == 302
+
+    replay = app.test_client()
+    replay.set_cookie("session", session_cookie)
+    assert replay.get("/").status_code == 302
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", remember_cookie)
+    assert remembered.get("/").status_code == 302
+    assert _cookie(remembered, "session") is None or remembered.get("/").status_code == 302
+
+
+def test_remember_me_alone_signs_in_while_the_session_is_live(app, make_user):
+    user = make_user()
+    device = app.test_client()
+    login(device, user.employee_no, remember="y")
+    remembered = app.test_client()
+    remembered.set_cookie("remember_token", _cookie(device, "remember_token"))
+    assert remembered.get("/").status_code == 200
+
+
+def test_logging_out_on_one_device_keeps_the_other_signed_in(app, make_user):
+    user = make_user()
+    phone, desk = app.test_client(), app.test_client()
+    login(phone, user.employee_no, remember="y")
+    login(desk, user.employee_no, remember="y")
+    phone.post_form("/auth/logout")
+    assert phone.get("/").status_code == 302
+    assert desk.get("/").status_code == 200
+
+
+def test_a_cookie_without_a_login_session_is_refused(app, make_user):
+    user = make_user()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user.id}.{user.session_version}"   # the format before login sessions
+    assert client.get("/").status_code == 302
+    with client.session_transaction() as session:
+        session["_user_id"] = f"{user.id}.{user.session_version}.made-up-key"
     assert client.get("/").status_code == 302
 
 

@@ -167,6 +167,42 @@ def test_gift_numbers_outside_the_documented_range_are_errors(block, field):
     assert field in problems[0]["message"] and "1e+15" in problems[0]["message"]
 
 
+# --- numbers from the other formats -----------------------------------------------------
+
+@pytest.mark.parametrize("cell", ["1e999", "nan", "3:1e999", "3:inf", "0x10"])
+def test_csv_numbers_that_are_not_finite_are_row_errors_naming_the_column(cell):
+    result = parse("csv", f"type,stem,answer\nnumeric,good,3:1\nnumeric,bad,{cell}\n".encode())
+    assert [q.stem for q in result.questions] == ["good"]
+    assert [e["line"] for e in result.errors] == [3] and result.errors[0]["message"].startswith("answer:")
+
+
+@pytest.mark.parametrize("fields, field", [
+    ("answers: [{value: .inf}]", "answers[0].value"),
+    ("answers: [{value: .nan}]", "answers[0].value"),
+    ("answers: [{value: 3, tolerance: 1e300}]", "answers[0].tolerance"),
+    ("answers: [{value: 3, tolerance: -1}]", "answers[0].tolerance"),
+    (f"answers: [{{value: {10 ** 400}}}]", "answers[0].value"),
+    (f"answers: [{{value: 3, fraction: {10 ** 400}}}]", "answers[0].fraction"),
+    ("answers: [{value: 3, fraction: .nan}]", "answers[0].fraction"),
+])
+def test_yaml_numbers_not_finite_or_out_of_range_name_line_and_field(fields, field):
+    result = parse("yaml", f"- type: numeric\n  stem: ok\n  answers: [{{value: 1}}]\n- type: numeric\n  stem: bad\n  {fields}\n".encode())
+    problems = check_parsed(result.questions)
+    assert [p["line"] for p in problems] == [4] and field in problems[0]["message"]
+
+
+@pytest.mark.parametrize("points", [".inf", ".nan", "1e9", str(10 ** 400), "0", "-3"])
+def test_yaml_rubric_points_must_be_finite_and_in_range(points):
+    result = parse("yaml", f"- type: case_analysis\n  stem: case\n  rubric: [{{criterion: all, points: {points}}}]\n".encode())
+    problems = check_parsed(result.questions)
+    assert [p["line"] for p in problems] == [1] and "rubric[0].points" in problems[0]["message"]
+
+
+def test_yaml_integer_too_long_to_read_is_an_error_with_its_line():
+    result = parse("yaml", ("- type: numeric\n  stem: x\n  answers:\n  - value: " + "9" * 5000 + "\n").encode())
+    assert result.questions == [] and [e["line"] for e in result.errors] == [4]
+
+
 # --- GIFT short answers and escapes ------------------------------------------------
 
 @pytest.mark.parametrize("block, answers", [

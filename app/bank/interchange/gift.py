@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 
 from app.bank.interchange import M, ParsedQuestion, ParseResult, decode_or_report, plain_text, read_number, with_format
+from app.bank.types.base import N_
 
 BLANK = "_____"
 FORMAT_MARKERS = {"html": "html", "moodle": "plain", "plain": "plain", "markdown": "markdown"}
@@ -301,9 +302,9 @@ def _short_answer(answers: list[tuple[str | None, str]], text_format: str) -> di
 
 
 NOT_FINITE = {
-    "value": "answer %(n)d: the value “%(value)s” is not a finite number",
-    "tolerance": "answer %(n)d: the tolerance “%(value)s” is not a finite number",
-    "range": "answer %(n)d: the range end “%(value)s” is not a finite number",
+    "value": N_("answer %(n)d: the value “%(value)s” is not a finite number"),
+    "tolerance": N_("answer %(n)d: the tolerance “%(value)s” is not a finite number"),
+    "range": N_("answer %(n)d: the range end “%(value)s” is not a finite number"),
 }
 
 

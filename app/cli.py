@@ -183,6 +183,8 @@ def register_cli(app: Flask) -> None:
             else:
                 for error in result.errors:
                     click.echo(f"{file}:{error['line']}: {error['message']}", err=True)
+                for warning in result.warnings:
+                    click.echo(f"{file}:{warning['line']}: warning: {warning['message']}", err=True)
                 click.echo(f"{len(result.questions)} questions parsed, {len(result.errors)} errors, "
                            f"{len(result.skipped)} skipped (dry run; nothing written).")
             sys.exit(1 if result.errors else 0)
@@ -191,6 +193,8 @@ def register_cli(app: Flask) -> None:
             click.echo(f"{file}:{error['line']}: {error['message']}", err=True)
         for item in result.skipped:
             click.echo(f"{file}:{item['line']}: skipped: {item['reason']}", err=True)
+        for warning in result.warnings:
+            click.echo(f"{file}:{warning['line']}: warning: {warning['message']}", err=True)
         if outcome.errors and not outcome.created:
             click.echo(f"{len(outcome.errors)} errors; nothing imported.", err=True)
             sys.exit(1)

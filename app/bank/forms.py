@@ -63,6 +63,8 @@ class OptionRow(Form):
     text = StringField(_l("Option"), validators=[Optional(), Length(max=1000)])
     fraction = FloatField(_l("Credit (−1…1)"), default=0, validators=[Optional(), NumberRange(-1, 1)])
     feedback = StringField(_l("Feedback"), validators=[Optional(), Length(max=1000)])
+    # the text's format when a file brought one (markdown, html); kept through an edit
+    format = HiddenField()
 
 
 class AnswerRow(Form):
@@ -81,6 +83,7 @@ class NumericRow(Form):
 class PairRow(Form):
     left = StringField(_l("Left"), validators=[Optional(), Length(max=500)])
     right = StringField(_l("Right"), validators=[Optional(), Length(max=500)])
+    format = HiddenField()  # of the left text, as for options
 
 
 class ItemRow(Form):
@@ -116,6 +119,7 @@ class QuestionForm(FlaskForm):
     case_sensitive = BooleanField(_l("Letter case matters"))
     numeric_answers = FieldList(FormField(NumericRow), min_entries=0)
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=20)])
+    other_feedback = StringField(_l("Feedback for any other number"), validators=[Optional(), Length(max=1000)])
     items = FieldList(FormField(ItemRow), min_entries=0)
     pairs = FieldList(FormField(PairRow), min_entries=0)
     reference_answer = TextAreaField(_l("Reference answer"), validators=[Optional(), Length(max=10000)])

@@ -24,16 +24,19 @@ def sanitise_html(html: str) -> str:
                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer")
 
 
-def render_text(text: str, text_format: str = "plain") -> Markup:
+def render_text(text: str, text_format: str = "plain", inline: bool = False) -> Markup:
+    """`inline` for texts inside a line, such as an option's label: Markdown
+    then makes no paragraph."""
     if text_format in ("html", "markdown"):
-        return _render_rich(text or "", text_format)
+        return _render_rich(text or "", text_format, inline)
     return Markup("<br>").join(escape(line) for line in (text or "").split("\n"))
 
 
 @functools.lru_cache(maxsize=4096)
-def _render_rich(text: str, text_format: str) -> Markup:
+def _render_rich(text: str, text_format: str, inline: bool = False) -> Markup:
     """Pure and a little costly (parse + sanitise): every attempt page shows the
     same stems again, so each text is rendered once per process."""
     if text_format == "html":
         return Markup(sanitise_html(text))  # noqa: S704  (sanitised above)
-    return Markup(sanitise_html(_markdown.render(text)))  # noqa: S704
+    rendered = _markdown.renderInline(text) if inline else _markdown.render(text)
+    return Markup(sanitise_html(rendered))  # noqa: S704

@@ -169,7 +169,7 @@ def _rows(entries, *names):
 def _payload_from_form(form: QuestionForm) -> dict:
     kind = form.type_key.data
     if kind in ("single_choice", "multiple_choice"):
-        rows = [r for r in _rows(form.options, "text", "fraction", "feedback") if r["text"]]
+        rows = [r for r in _rows(form.options, "text", "fraction", "feedback", "format") if r["text"]]
         payload = {"options": [{**r, "fraction": r["fraction"] or 0} for r in rows]}
         if kind == "multiple_choice":
             payload["grading"] = form.grading.data or "partial"
@@ -185,11 +185,14 @@ def _payload_from_form(form: QuestionForm) -> dict:
                 if r["value"] is not None]
         return {"answers": [{**r, "tolerance": r["tolerance"] or 0,
                              "fraction": 1 if r["fraction"] is None else r["fraction"]} for r in rows],
-                "unit": form.unit.data or ""}
+                "unit": form.unit.data or "", "other_feedback": form.other_feedback.data or ""}
     if kind == "ordering":
         return {"items": [r["text"] for r in _rows(form.items, "text")]}
     if kind == "matching":
-        return {"pairs": _rows(form.pairs, "left", "right")}
+        rows = _rows(form.pairs, "left", "right", "format")
+        # a row with only a right side is a distractor
+        return {"pairs": [r for r in rows if r["left"]],
+                "distractors": [r["right"] for r in rows if r["right"] and not r["left"]]}
     if kind == "case_analysis":
         return {"reference_answer": form.reference_answer.data or "",
                 "key_points": [p.strip() for p in (form.key_points.data or "").splitlines() if p.strip()],
@@ -209,7 +212,8 @@ def _fill_form(form: QuestionForm, question: Question) -> None:
              "answers": payload.get("answers", []) if version.type_key == "fill_blank" else [],
              "numeric_answers": payload.get("answers", []) if version.type_key == "numeric" else [],
              "items": [{"text": t} for t in payload.get("items", [])],
-             "pairs": payload.get("pairs", []), "rubric": payload.get("rubric", [])}
+             "pairs": payload.get("pairs", []) + [{"left": "", "right": d} for d in payload.get("distractors", [])],
+             "rubric": payload.get("rubric", [])}
     for name, rows in lists.items():
         field = getattr(form, name)
         while len(field.entries):
@@ -220,6 +224,7 @@ def _fill_form(form: QuestionForm, question: Question) -> None:
     form.correct.data = "true" if payload.get("correct", True) else "false"
     form.feedback_true.data, form.feedback_false.data = payload.get("feedback_true", ""), payload.get("feedback_false", "")
     form.case_sensitive.data, form.unit.data = payload.get("case_sensitive", False), payload.get("unit", "")
+    form.other_feedback.data = payload.get("other_feedback", "")
     form.reference_answer.data = payload.get("reference_answer", "")
     form.key_points.data = "\n".join(payload.get("key_points", []))
 

@@ -21,6 +21,7 @@ def searchable_text(type_key: str, title: str, stem: str, payload: dict, tags, c
     parts.extend(payload.get("items", []))
     for pair in payload.get("pairs", []):
         parts.extend((pair["left"], pair["right"]))
+    parts.extend(payload.get("distractors", []))
     return "\n".join(p for p in parts if p)
 
 

@@ -85,7 +85,7 @@ def test_gift_broken_files_give_line_numbers():
     assert "not closed" in errors[1]
     assert "bad weight" in errors[3] and "abc" in errors[3]
     assert "between -100 and 100" in errors[5]
-    assert "cannot read the answers" in errors[9]
+    assert "some answers are matching pairs" in errors[9]
     assert [q.title for q in result.questions] == ["好题"]
 
 
@@ -173,7 +173,7 @@ def test_cli_dry_run_json_writes_nothing(runner, tmp_path):
     result = runner.invoke(args=["questions", "import", str(path), "--format", "gift", "--dry-run", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"questions", "errors", "skipped"}
+    assert set(data) == {"questions", "errors", "skipped", "warnings"}
     assert set(data["questions"][0]) == {"type", "category", "title", "stem", "stem_format", "general_feedback",
                                          "tags", "payload"}
     assert data["skipped"][0]["line"] > 1

@@ -8,7 +8,7 @@ tags/标签 (separated by , or ;).
   the right letters (`B`, `A,C`); multiple choice splits credit evenly.
 - true_false: answer TRUE/FALSE (or 对/错).
 - fill_blank: answer holds accepted answers separated by `|`.
-- numeric: answer `85` or `85:0.5` (value:tolerance).
+- numeric: answer `85` or `85:0.5` (value:tolerance), finite decimals.
 - ordering: options in the right order; answer empty.
 - matching: each option `left -> right`.
 - case_analysis: answer is the reference answer.
@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import io
 
-from app.bank.interchange import M, ParsedQuestion, ParseResult, UnreadableFile, decode_text
+from app.bank.interchange import M, ParsedQuestion, ParseResult, UnreadableFile, decode_text, read_number
 
 LETTERS = "ABCDEFGH"
 HEADERS = {
@@ -99,12 +99,11 @@ def _row(cell: dict, number: int) -> ParsedQuestion:
         payload = {"answers": [{"text": a.strip(), "fraction": 1.0, "feedback": ""}
                                for a in answer.split("|") if a.strip()]}
     elif qtype == "numeric":
-        value, _, tolerance = answer.partition(":")
-        try:
-            payload = {"answers": [{"value": float(value), "tolerance": float(tolerance or 0), "fraction": 1.0,
-                                    "feedback": ""}]}
-        except ValueError:
-            raise ValueError(M("answer: “%(value)s” is not a number (or number:tolerance)", value=answer)) from None
+        value_text, _, tolerance_text = answer.partition(":")
+        value, tolerance = read_number(value_text), read_number(tolerance_text or "0")
+        if value is None or tolerance is None:
+            raise ValueError(M("answer: “%(value)s” is not a finite number (or number:tolerance)", value=answer))
+        payload = {"answers": [{"value": value, "tolerance": tolerance, "fraction": 1.0, "feedback": ""}]}
     elif qtype == "ordering":
         payload = {"items": options}
     elif qtype == "matching":

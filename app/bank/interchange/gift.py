@@ -1,13 +1,25 @@
 """Moodle's GIFT format, read and written.
 
-Covered: `//` comments, `$CATEGORY:`, `::title::`, `[html]`/`[moodle]`/
-`[markdown]`/`[plain]`, the escapes `\\~ \\= \\# \\{ \\} \\:` and `\\n`,
-multiple choice with `=`, `~`, `%50%` and negative weights (no `=` means
-several answers may be right), true/false with feedback, short answer,
-numerical (`#3.14:0.01`, ranges `#1..5`, several `=` answers), matching
-(`=a -> b`), essay (`{}`), per-answer `#` feedback and `####` general
-feedback, answers embedded mid-sentence (the stem gets a blank), and
-description items (no answer block), which are reported as skipped.
+Covered: `//` comments, `$CATEGORY:`, `::title::`, the escapes
+`\\~ \\= \\# \\{ \\} \\: \\\\` and `\\n` (anywhere, also in titles and
+category names; a backslash before any other character is kept, as Moodle
+does), multiple choice with `=`, `~`, `%50%` and negative weights (no `=`
+means several answers may be right), true/false with feedback, short answer
+(`{=a =b}`, and a single answer without `=` such as `{Paris}` when it is not
+T/TRUE/F/FALSE), numerical (`#3.14:0.01`, ranges `#1..5`, several `=`
+answers with weights, `~#feedback` for any other answer), matching
+(`=a -> b`, and `= -> c` for a right-hand item that matches nothing),
+essay (`{}`), per-answer `#` feedback and `####` general feedback, answers
+embedded mid-sentence (the stem gets a blank), and description items (no
+answer block), which are reported as skipped. Text before the first `=` or
+`~` is an answer too, as in Moodle (a wrong option in a choice).
+
+The format markers `[html]`, `[moodle]` (plain text), `[plain]` and
+`[markdown]` may stand before any text: the stem, an answer, a pair's
+sides, a feedback. A text without one takes the stem's format, as in
+Moodle; accepted answers and a pair's right side, which are compared or
+listed as typed text, are plain unless marked. See the package docstring
+for where formats are kept and where texts become plain.
 
 GIFT cannot hold ordering questions (export skips and reports them) nor the
 reference answer and rubric of a case analysis (exported as a bare essay).
@@ -17,11 +29,15 @@ from __future__ import annotations
 
 import re
 
-from app.bank.interchange import M, ParsedQuestion, ParseResult, decode_or_report
+from app.bank.interchange import M, ParsedQuestion, ParseResult, decode_or_report, plain_text, read_number, with_format
+from app.bank.types.base import N_
 
 BLANK = "_____"
 FORMAT_MARKERS = {"html": "html", "moodle": "plain", "plain": "plain", "markdown": "markdown"}
+MARKER = re.compile(r"^\s*\[(html|moodle|plain|markdown)\]")
 SPECIAL = "~=#{}:"
+ESCAPES = {**{char: char for char in SPECIAL}, "\\": "\\", "n": "\n"}
+TRUE_FALSE = ("T", "TRUE", "F", "FALSE")
 
 
 class GiftError(ValueError):
@@ -46,9 +62,8 @@ def unescape(text: str) -> str:
     out, i = [], 0
     while i < len(text):
         char = text[i]
-        if char == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            out.append("\n" if nxt == "n" else nxt)
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in ESCAPES:
+            out.append(ESCAPES[text[i + 1]])
             i += 2
             continue
         out.append(char)
@@ -61,6 +76,19 @@ def _split_feedback(text: str) -> tuple[str, str]:
     if at < 0:
         return text, ""
     return text[:at], text[at + 1:]
+
+
+def _formatted(raw: str, default: str) -> tuple[str, str]:
+    """(text, format): a leading [marker] sets the format, else `default`."""
+    marker = MARKER.match(raw)
+    if marker:
+        return unescape(raw[marker.end():]), FORMAT_MARKERS[marker.group(1)]
+    return unescape(raw), default
+
+
+def _plain(raw: str, default: str = "plain") -> str:
+    """A text the product shows or compares as plain text, marker removed."""
+    return plain_text(*_formatted(raw, default))
 
 
 # --- chunks ----------------------------------------------------------------
@@ -85,7 +113,7 @@ def _chunks(text: str) -> list[tuple[int, str]]:
 
 
 def _clean_category(path: str) -> str:
-    parts = [p.strip() for p in path.strip().split("/") if p.strip()]
+    parts = [unescape(p) for p in path.strip().split("/") if p.strip()]
     while parts and parts[0] in ("$course$", "$cat1$", "$cat2$", "$cat3$", "$system$", "$module$", "top", "Top"):
         parts.pop(0)
     return "/".join(parts)
@@ -130,7 +158,7 @@ def _parse_question(body: str, line: int) -> ParsedQuestion | None:
         body = body[end + 2:].lstrip()
 
     stem_format = "plain"
-    marker = re.match(r"^\[(html|moodle|plain|markdown)\]", body)
+    marker = MARKER.match(body)
     if marker:
         stem_format = FORMAT_MARKERS[marker.group(1)]
         body = body[marker.end():]
@@ -151,18 +179,18 @@ def _parse_question(body: str, line: int) -> ParsedQuestion | None:
     if after.strip():
         stem = f"{unescape(before)} {BLANK} {unescape(after)}".strip()
     block, general_feedback = _split_general_feedback(block)
-    qtype, payload = _parse_block(block.strip())
+    qtype, payload = _parse_block(block.strip(), stem_format)
     if not stem:
         raise GiftError(M("the question has no text"))
     return ParsedQuestion(type=qtype, stem=stem, payload=payload, title=title, stem_format=stem_format,
-                          general_feedback=general_feedback, line=line)
+                          general_feedback=_plain(general_feedback, stem_format), line=line)
 
 
 def _split_general_feedback(block: str) -> tuple[str, str]:
     at = _find(block, "####")
     if at < 0:
         return block, ""
-    return block[:at], unescape(block[at + 4:])
+    return block[:at], block[at + 4:]
 
 
 def _weight(text: str) -> tuple[float | None, str]:
@@ -173,64 +201,60 @@ def _weight(text: str) -> tuple[float | None, str]:
     if end < 0:
         raise GiftError(M("bad weight in “%(value)s”: %%n%% is not closed", value=text[:20]))
     raw = text[1:end]
-    try:
-        percent = float(raw)
-    except ValueError:
-        raise GiftError(M("bad weight “%%%(value)s%%”: not a number", value=raw)) from None
+    percent = read_number(raw)
+    if percent is None:
+        raise GiftError(M("bad weight “%%%(value)s%%”: not a number", value=raw))
     if not -100 <= percent <= 100:
         raise GiftError(M("bad weight “%%%(value)s%%”: must be between -100 and 100", value=raw))
     return round(percent / 100, 7), text[end + 1:]
 
 
-def _answers(block: str) -> list[tuple[str, str]]:
-    """(marker, text) for each answer starting with an unescaped = or ~."""
-    answers, i, start, marker = [], 0, None, None
+def _answers(block: str) -> list[tuple[str | None, str]]:
+    """(marker, text) for each answer starting with an unescaped = or ~; text
+    before the first marker is an answer too (marker None), as in Moodle."""
+    answers, i, start, marker = [], 0, 0, None
     while i < len(block):
         char = block[i]
         if char == "\\":
             i += 2
             continue
         if char in "=~":
-            if marker is not None:
+            if marker is not None or block[start:i].strip():
                 answers.append((marker, block[start:i]))
             marker, start = char, i + 1
         i += 1
-    if marker is not None:
+    if marker is not None or block[start:].strip():
         answers.append((marker, block[start:]))
-    elif block.strip():
-        raise GiftError(M("cannot read the answers “%(value)s”: answers start with = or ~", value=block.strip()[:40]))
     return answers
 
 
-def _parse_block(block: str) -> tuple[str, dict]:
+def _parse_block(block: str, text_format: str) -> tuple[str, dict]:
     if not block:
         return "case_analysis", {"reference_answer": "", "key_points": [], "rubric": []}
     if block.startswith("#"):
-        return "numeric", _numeric(block[1:])
+        return "numeric", _numeric(block[1:], text_format)
     head, feedback = _split_feedback(block)
-    if head.strip().upper() in ("T", "TRUE", "F", "FALSE"):
-        return "true_false", _true_false(head.strip().upper().startswith("T"), feedback)
+    if unescape(head).upper() in TRUE_FALSE:
+        return "true_false", _true_false(unescape(head).upper().startswith("T"), feedback, text_format)
     answers = _answers(block)
     if any(marker == "~" for marker, _ in answers):
-        return _choice(answers)
-    if all(_find(text, "->") >= 0 for _, text in answers):
-        return "matching", _matching(answers)
+        return _choice(answers, text_format)
     if any(_find(text, "->") >= 0 for _, text in answers):
-        raise GiftError(M("some answers are matching pairs (->) and some are not"))
-    return "fill_blank", _short_answer(answers)
+        return "matching", _matching(answers, text_format)
+    return "fill_blank", _short_answer(answers, text_format)
 
 
-def _true_false(correct: bool, feedback: str) -> dict:
-    wrong, _, right = feedback.partition("#") if feedback else ("", "", "")
+def _true_false(correct: bool, feedback: str, text_format: str) -> dict:
+    wrong, right = _split_feedback(feedback) if feedback else ("", "")
     # GIFT: the first feedback is for a wrong answer, the second for a right one.
-    wrong, right = unescape(wrong), unescape(right)
+    wrong, right = _plain(wrong, text_format), _plain(right, text_format)
     return {"correct": correct,
             "feedback_true": right if correct else wrong,
             "feedback_false": wrong if correct else right}
 
 
-def _choice(answers: list[tuple[str, str]]) -> tuple[str, dict]:
-    options, has_equals = [], any(marker == "=" for marker, _ in answers)
+def _choice(answers: list[tuple[str | None, str]], text_format: str) -> tuple[str, dict]:
+    options = []
     for marker, raw in answers:
         weight, rest = _weight(raw.strip())
         text, feedback = _split_feedback(rest)
@@ -238,70 +262,99 @@ def _choice(answers: list[tuple[str, str]]) -> tuple[str, dict]:
             fraction = 1.0 if weight is None else weight
         else:
             fraction = 0.0 if weight is None else weight
-        if not unescape(text):
+        text, option_format = _formatted(text, text_format)
+        if not text:
             raise GiftError(M("an answer option is empty"))
-        options.append({"text": unescape(text), "fraction": fraction, "feedback": unescape(feedback)})
-    qtype = "single_choice" if has_equals and sum(1 for m, _ in answers if m == "=") == 1 else "multiple_choice"
-    return qtype, {"options": options}
+        options.append(with_format({"text": text, "fraction": fraction, "feedback": _plain(feedback, text_format)},
+                                   option_format))
+    right = sum(1 for marker, _ in answers if marker == "=")
+    return ("single_choice" if right == 1 else "multiple_choice"), {"options": options}
 
 
-def _matching(answers: list[tuple[str, str]]) -> dict:
-    pairs = []
+def _matching(answers: list[tuple[str | None, str]], text_format: str) -> dict:
+    pairs, distractors = [], []
     for _, raw in answers:
         at = _find(raw, "->")
-        left, right = unescape(raw[:at]), unescape(_split_feedback(raw[at + 2:])[0])
+        if at < 0:
+            raise GiftError(M("some answers are matching pairs (->) and some are not"))
+        left, left_format = _formatted(raw[:at], text_format)
+        right = _plain(_split_feedback(raw[at + 2:])[0])
         if not right:
             raise GiftError(M("a matching pair has nothing after ->"))
-        pairs.append({"left": left, "right": right})
-    return {"pairs": pairs}
+        if left:
+            pairs.append(with_format({"left": left, "right": right}, left_format))
+        else:  # `= -> item`: a right-hand item that matches nothing
+            distractors.append(right)
+    return {"pairs": pairs, "distractors": distractors} if distractors else {"pairs": pairs}
 
 
-def _short_answer(answers: list[tuple[str, str]]) -> dict:
+def _short_answer(answers: list[tuple[str | None, str]], text_format: str) -> dict:
     result = []
     for _, raw in answers:
         weight, rest = _weight(raw.strip())
         text, feedback = _split_feedback(rest)
-        if not unescape(text):
+        text = _plain(text)
+        if not text:
             raise GiftError(M("an accepted answer is empty"))
-        result.append({"text": unescape(text), "fraction": 1.0 if weight is None else weight,
-                       "feedback": unescape(feedback)})
+        result.append({"text": text, "fraction": 1.0 if weight is None else weight,
+                       "feedback": _plain(feedback, text_format)})
     return {"answers": result}
 
 
-def _number(text: str) -> float:
-    try:
-        return float(text.strip())
-    except ValueError:
-        raise GiftError(M("“%(value)s” is not a number", value=text.strip())) from None
+NOT_FINITE = {
+    "value": N_("answer %(n)d: the value “%(value)s” is not a finite number"),
+    "tolerance": N_("answer %(n)d: the tolerance “%(value)s” is not a finite number"),
+    "range": N_("answer %(n)d: the range end “%(value)s” is not a finite number"),
+}
 
 
-def _numeric_answer(raw: str, fraction: float) -> dict:
-    text, feedback = _split_feedback(raw)
-    text = unescape(text)
+def _number(text: str, what: str, number: int) -> float:
+    value = read_number(text)
+    if value is None:
+        raise GiftError(M(NOT_FINITE[what], n=number, value=text.strip()))
+    return value
+
+
+def _numeric_answer(text: str, fraction: float, feedback: str, number: int) -> dict:
     if ".." in text:
-        low, high = (_number(p) for p in text.split("..", 1))
+        low, high = (_number(part, "range", number) for part in text.split("..", 1))
         if low > high:
             raise GiftError(M("the range %(value)s runs backwards", value=text))
-        value, tolerance = (low + high) / 2, (high - low) / 2
+        # halves first: the sum of two large ends would overflow to infinity
+        value, tolerance = low / 2 + high / 2, high / 2 - low / 2
     elif ":" in text:
         value_text, tolerance_text = text.split(":", 1)
-        value, tolerance = _number(value_text), abs(_number(tolerance_text))
+        value, tolerance = _number(value_text, "value", number), abs(_number(tolerance_text, "tolerance", number))
     else:
-        value, tolerance = _number(text), 0.0
-    return {"value": value, "tolerance": tolerance, "fraction": fraction, "feedback": unescape(feedback)}
+        value, tolerance = _number(text, "value", number), 0.0
+    return {"value": value, "tolerance": tolerance, "fraction": fraction, "feedback": feedback}
 
 
-def _numeric(block: str) -> dict:
-    block = block.strip()
-    if block.startswith("="):
-        answers = []
-        for marker, raw in _answers(block):
-            if marker != "=":
-                raise GiftError(M("numerical answers start with ="))
-            weight, rest = _weight(raw.strip())
-            answers.append(_numeric_answer(rest, 1.0 if weight is None else weight))
-        return {"answers": answers}
-    return {"answers": [_numeric_answer(block, 1.0)]}
+def _numeric(block: str, text_format: str) -> dict:
+    # As in Moodle, everything after the first ~ is the feedback for any other answer.
+    other_feedback = ""
+    wrong_at = _find(block, "~")
+    if wrong_at >= 0:
+        block, other = block[:wrong_at], block[wrong_at + 1:]
+        other_feedback = _plain(_split_feedback(other)[1], text_format)
+    answers = []
+    for number, (_, raw) in enumerate(_answers(block.strip()), start=1):
+        weight, rest = _weight(raw.strip())
+        text, feedback = _split_feedback(rest)
+        text, feedback = _plain(text), _plain(feedback, text_format)
+        if text == "*":
+            if weight:
+                raise GiftError(M("answer %(n)d: “*” (any answer) worth %(percent)s%% would give credit for "
+                                  "every response", n=number, percent=f"{weight * 100:g}"))
+            other_feedback = other_feedback or feedback
+            continue
+        answers.append(_numeric_answer(text, 1.0 if weight is None else weight, feedback, number))
+    if not answers:
+        raise GiftError(M("a numerical question needs at least one number after #"))
+    payload = {"answers": answers}
+    if other_feedback:
+        payload["other_feedback"] = other_feedback
+    return payload
 
 
 # --- writing ---------------------------------------------------------------
@@ -322,14 +375,30 @@ def _percent(fraction: float) -> str:
     return f"{fraction * 100:.10g}"
 
 
-def _feedback(text: str) -> str:
-    return f" #{escape(text)}" if text else ""
+def _number_text(value: float) -> str:
+    return f"{value:.15g}"
+
+
+def _text_out(text: str, text_format: str, default: str) -> str:
+    """A text with a marker when its format is not the one a reader assumes (as Moodle writes)."""
+    if not text:
+        return ""
+    return (f"[{text_format}]" if text_format != default else "") + escape(text)
+
+
+def _feedback(text: str, stem_format: str) -> str:
+    return f" #{_text_out(text, 'plain', stem_format)}" if text else ""
+
+
+def _weighted(fraction: float) -> str:
+    return f"%{_percent(fraction)}%" if fraction != 1 else ""
 
 
 def write_question(q: dict) -> str:
     qtype, payload = q["type"], q["payload"]
     head = f"::{escape(q.get('title') or '')}::" if q.get("title") else ""
-    marker = {"html": "[html]", "markdown": "[markdown]"}.get(q.get("stem_format", "plain"), "")
+    stem_format = q.get("stem_format", "plain")
+    marker = {"html": "[html]", "markdown": "[markdown]"}.get(stem_format, "")
     stem = escape(q["stem"])
     if qtype in ("single_choice", "multiple_choice"):
         lines = []
@@ -339,27 +408,35 @@ def write_question(q: dict) -> str:
                 prefix = "="
             else:
                 prefix = f"~%{_percent(fraction)}%" if fraction else "~"
-            lines.append(f"\t{prefix}{escape(option['text'])}{_feedback(option.get('feedback', ''))}")
+            text = _text_out(option["text"], option.get("format", "plain"), stem_format)
+            lines.append(f"\t{prefix}{text}{_feedback(option.get('feedback', ''), stem_format)}")
         block = "\n" + "\n".join(lines) + "\n"
     elif qtype == "true_false":
         correct = payload["correct"]
         right = payload.get("feedback_true" if correct else "feedback_false", "")
         wrong = payload.get("feedback_false" if correct else "feedback_true", "")
-        block = ("TRUE" if correct else "FALSE") + (f"#{escape(wrong)}#{escape(right)}" if (wrong or right) else "")
+        block = ("TRUE" if correct else "FALSE") + (
+            f"#{_text_out(wrong, 'plain', stem_format)}#{_text_out(right, 'plain', stem_format)}"
+            if (wrong or right) else "")
     elif qtype == "fill_blank":
-        block = " ".join(f"={'%' + _percent(a['fraction']) + '%' if a['fraction'] != 1 else ''}"
-                         f"{escape(a['text'])}{_feedback(a.get('feedback', ''))}" for a in payload["answers"])
+        block = " ".join(f"={_weighted(a['fraction'])}{escape(a['text'])}{_feedback(a.get('feedback', ''), stem_format)}"
+                         for a in payload["answers"])
     elif qtype == "numeric":
-        block = "#" + " ".join(
-            f"={'%' + _percent(a['fraction']) + '%' if a['fraction'] != 1 else ''}{a['value']:g}:{a['tolerance']:g}"
-            f"{_feedback(a.get('feedback', ''))}" for a in payload["answers"])
+        answers = [f"={_weighted(a['fraction'])}{_number_text(a['value'])}:{_number_text(a['tolerance'])}"
+                   f"{_feedback(a.get('feedback', ''), stem_format)}" for a in payload["answers"]]
+        if payload.get("other_feedback"):
+            answers.append(f"~#{_text_out(payload['other_feedback'], 'plain', stem_format)}")
+        block = "#" + " ".join(answers)
     elif qtype == "matching":
-        block = "\n" + "\n".join(f"\t={escape(p['left'])} -> {escape(p['right'])}" for p in payload["pairs"]) + "\n"
+        lines = [f"\t={_text_out(p['left'], p.get('format', 'plain'), stem_format)} -> {escape(p['right'])}"
+                 for p in payload["pairs"]]
+        lines += [f"\t= -> {escape(item)}" for item in payload.get("distractors", [])]
+        block = "\n" + "\n".join(lines) + "\n"
     elif qtype == "case_analysis":
         block = ""
     else:
         raise ValueError(f"GIFT cannot hold {qtype} questions")
-    general = f"####{escape(q['general_feedback'])}" if q.get("general_feedback") else ""
+    general = f"####{_text_out(q['general_feedback'], 'plain', stem_format)}" if q.get("general_feedback") else ""
     return f"{head}{marker}{stem} {{{block}{general}}}"
 
 
@@ -372,6 +449,6 @@ def write_gift(questions: list[dict]) -> tuple[str, list[dict]]:
             continue
         if q.get("category") and q["category"] != category:
             category = q["category"]
-            out.append(f"$CATEGORY: {category}\n")
+            out.append(f"$CATEGORY: {escape(category)}\n")
         out.append(write_question(q) + "\n")
     return "\n".join(out), skipped

@@ -28,6 +28,9 @@ def parse_yaml(content: bytes) -> ParseResult:
         mark = getattr(exc, "problem_mark", None)
         result.error(mark.line + 1 if mark else 1, M("YAML syntax error: %(detail)s", detail=str(getattr(exc, "problem", exc))))
         return result
+    except ValueError:  # an integer longer than Python converts (4300 digits)
+        result.error(_overlong_integer_line(text), M("a number in the file is too long to read"))
+        return result
     if isinstance(data, dict) and "questions" in data:
         data, node = data["questions"], None
     if data is None:
@@ -53,6 +56,19 @@ def parse_yaml(content: bytes) -> ParseResult:
             tags=[str(t) for t in tags] if isinstance(tags, list) else [], line=line,
         ))
     return result
+
+
+def _overlong_integer_line(text: str) -> int:
+    node_stack = [safe_yaml.compose(text)]
+    while node_stack:
+        node = node_stack.pop()
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int") and len(node.value) > 4000:
+            return node.start_mark.line + 1
+        if isinstance(node, yaml.SequenceNode):
+            node_stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            node_stack.extend(value for pair in node.value for value in pair)
+    return 1
 
 
 def write_yaml(questions: list[dict]) -> str:

@@ -102,11 +102,30 @@ def fraction_of(value: Any, where: str, low: float = -1.0, high: float = 1.0) ->
         raise PayloadError(where, N_("must be a number"))
     try:
         number = float(value)
+    except OverflowError:  # an integer too large for a float
+        number = math.inf
     except (TypeError, ValueError):
         raise PayloadError(where, N_("“%(value)s” is not a number"), value=value) from None
     if math.isnan(number) or not low <= number <= high:
         raise PayloadError(where, N_("must be between %(low)s and %(high)s"), low=f"{low:g}", high=f"{high:g}")
     return round(number, 7)
+
+
+TEXT_FORMATS = ("plain", "markdown", "html")
+
+
+def text_format_of(value: Any, where: str) -> str:
+    """The format of an option's or a pair's text; missing or empty means plain."""
+    if value in (None, ""):
+        return "plain"
+    if value not in TEXT_FORMATS:
+        raise PayloadError(where, N_("must be plain, markdown or html"))
+    return value
+
+
+def with_text_format(item: dict, text_format: str) -> dict:
+    """Stored only when not plain, so payloads written before formats existed keep their hash."""
+    return {**item, "format": text_format} if text_format != "plain" else item
 
 
 def clamp(score: float, maximum: float = 1.0) -> float:

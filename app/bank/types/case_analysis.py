@@ -4,10 +4,12 @@ The payload holds a reference answer, key points and a rubric of criteria
 with points. Automatic grading only marks the answer as pending; a trainer
 awards points per criterion with `grade_by_rubric`. An essay imported from
 Moodle has no rubric: it gets one overall criterion worth DEFAULT_POINTS.
+A criterion is worth more than 0 and at most MAX_POINTS points.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from app.bank.types.base import (
@@ -21,6 +23,7 @@ from app.bank.types.base import (
 
 DEFAULT_POINTS = 10.0
 DEFAULT_CRITERION = "总体评价 Overall"
+MAX_POINTS = 1000.0
 
 
 class CaseAnalysis(QuestionType):
@@ -37,8 +40,11 @@ class CaseAnalysis(QuestionType):
             if not isinstance(row, dict):
                 raise PayloadError(f"rubric[{i}]", N_("must be a mapping with criterion and points"))
             points = row.get("points")
-            if isinstance(points, bool) or not isinstance(points, (int, float)) or points <= 0:
+            if isinstance(points, bool) or not isinstance(points, (int, float)) or not 0 < points < math.inf:
                 raise PayloadError(f"rubric[{i}].points", N_("must be a positive number"))
+            if points > MAX_POINTS:
+                raise PayloadError(f"rubric[{i}].points", N_("must be between %(low)s and %(high)s"),
+                                   low="0", high=f"{MAX_POINTS:g}")
             rubric.append({"criterion": text_of(row.get("criterion"), f"rubric[{i}].criterion"),
                            "points": float(points)})
         key_points = [text_of(p, f"key_points[{i}]") for i, p in enumerate(payload.get("key_points") or [])]

@@ -4,7 +4,8 @@ Fractions run from −1 to 1. A single choice has exactly one option worth 1.
 A multiple choice's positive fractions add up to 1; wrong options may carry
 negative fractions. Partial credit adds the fractions of the chosen options
 (floor 0, ceiling 1); all-or-nothing gives 1 only for exactly the right set.
-Responses are option indices in payload order; the page may show the options
+An option may carry the format of its text ("markdown" or "html"; plain
+when absent). Responses are option indices in payload order; the page may show the options
 shuffled, but it sends back these indices.
 """
 
@@ -22,7 +23,9 @@ from app.bank.types.base import (
     fraction_of,
     require_dict,
     require_list,
+    text_format_of,
     text_of,
+    with_text_format,
 )
 
 
@@ -31,11 +34,11 @@ def _options(payload: dict) -> list[dict]:
     for i, option in enumerate(require_list(payload, "options", 2)):
         if not isinstance(option, dict):
             raise PayloadError(f"options[{i}]", N_("must be a mapping with text and fraction"))
-        options.append({
+        options.append(with_text_format({
             "text": text_of(option.get("text"), f"options[{i}].text"),
             "fraction": fraction_of(option.get("fraction", 0), f"options[{i}].fraction"),
             "feedback": text_of(option.get("feedback"), f"options[{i}].feedback", allow_empty=True),
-        })
+        }, text_format_of(option.get("format"), f"options[{i}].format")))
     texts = [o["text"] for o in options]
     if len(set(texts)) != len(texts):
         raise PayloadError("options", N_("two options have the same text"))
@@ -43,7 +46,7 @@ def _options(payload: dict) -> list[dict]:
 
 
 def _public(options: list[dict]) -> list[dict]:
-    return [{"index": i, "text": o["text"]} for i, o in enumerate(options)]
+    return [{"index": i, "text": o["text"], "format": o.get("format", "plain")} for i, o in enumerate(options)]
 
 
 class SingleChoice(QuestionType):

@@ -218,6 +218,23 @@ def test_rollback_restores_exactly_and_refuses_out_of_order(agents):
     assert values() == {}
 
 
+def test_a_refused_rollback_names_the_import_that_owns_the_values_now(agents):
+    first = commit(WIDE + "KF9001,甲,2026-10,40,90%,12,250\n")              # adds: no change rows of its own
+    second = commit(WIDE + "KF9001,甲,2026-10,41,91%,12,250\n")
+    third = commit(WIDE + "KF9001,甲,2026-10,42,92%,12,250\n")
+    latest = values()
+    with pytest.raises(ImportRefused, match=f"roll back import #{third.batch.id} first"):
+        rollback_batch(db.session.get(ImportBatch, first.batch.id), None)
+    db.session.rollback()
+    assert values() == latest and db.session.get(ImportBatch, first.batch.id).status == "committed"
+    rollback_batch(db.session.get(ImportBatch, third.batch.id), None)
+    with pytest.raises(ImportRefused, match=f"roll back import #{second.batch.id} first"):
+        rollback_batch(db.session.get(ImportBatch, first.batch.id), None)
+    rollback_batch(db.session.get(ImportBatch, second.batch.id), None)
+    assert rollback_batch(db.session.get(ImportBatch, first.batch.id), None) == 3
+    assert values() == {}
+
+
 def test_a_manager_imports_only_for_their_own_teams(agents, make_user, make_team):
     other = make_user("agent", team=make_team(), employee_no="KF9100")
     manager = make_user("manager")

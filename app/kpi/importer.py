@@ -40,7 +40,7 @@ from app.auth.models import Role, User, team_managers
 from app.auth.services import record_audit
 from app.db_types import utcnow
 from app.extensions import db
-from app.kpi import parsing, staging
+from app.kpi import limits, parsing, staging
 from app.kpi.catalogue import active_metrics
 from app.kpi.files import Table
 from app.kpi.messages import N_, KpiProblem, Msg, msg
@@ -317,8 +317,6 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
     metric_cells = _Cache(10_000)
     stage = staging.Stage(job_id, fresh=True)
     bare_max: dict[int, float] = {}                      # staging column → largest bare rate seen
-    warned: list[tuple[int, str, int, float, str]] = []  # (row, column, staging column, value, unit), listed ones
-    warning_count = 0
     rows_read = rows_ok = skipped = error_rows = 0
     rollup = False
     samples: list[dict] = []
@@ -436,10 +434,10 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
                 staged_cells.append((user_id, code, key, number, column_no, row_bad, value, 1 if bare else 0,
                                      contacts))
                 codes.add(code)
-                if unit != "count" and (value < 0 or (unit == "percent" and value > 100)):
-                    warning_count += 1                   # implausible, but the file's own business: a warning
-                    if len(warned) < MAX_LISTED_ERRORS:
-                        warned.append((number, header, column_no if bare else -1, value, unit))
+                if unit in limits.IMPLAUSIBLE_ABOVE:     # possible, but the file's maker should look: a warning
+                    doubt = limits.implausible(unit, value)
+                    if doubt is not None:
+                        warnings.add(number, header, doubt)
         bad = errors.count != row_errors
         if stageable and len(staged_cells) > first_staged:
             if bad and not row_bad:                      # a later cell of the row failed: mark the staged ones
@@ -462,10 +460,6 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
     stager.finish()
     fraction_columns = sorted(c for c, top in bare_max.items() if top <= 1) if fractions else []
     value_count = staging.roll_up(stage, by_code, fraction_columns) if rollup else stager.kept
-    for row_no, header, column_no, value, unit in warned:
-        final = value * 100 if column_no in fraction_columns else value
-        warnings.add(row_no, header, _implausible(unit, final))
-    warnings.count = warning_count
     notes = list(table.notes)
     if fraction_columns:
         notes.append(msg(N_("read as fractions (0.925 → 92.5 %%): %(columns)s"),
@@ -511,31 +505,40 @@ def _period_of(raw, today: date) -> tuple | Msg:
     return first.isoformat(), staging.period_key(first, last), month.isoformat(), whole, month
 
 
-def _contacts_of(raw) -> int | None | str:
+def _contacts_of(raw) -> int | None | Msg:
     try:
         count = parsing.parse_number(raw)
     except ValueError as exc:
         return _problem(exc)
     if count is None:
         return None
-    if count < 0 or count != int(count):
-        return msg(N_("contacts must be a whole number ≥ 0, not %(count)s"), count=f"{count:g}")
-    return int(count)
+    problem = limits.contacts_problem(count, _shown(raw))
+    return problem if problem is not None else int(count)
 
 
 def _read_cell(unit: str, raw, scale: int | None):
-    """(value, bare?) in the unit, _EMPTY_CELL, or the error's message."""
+    """(value, bare?) in the unit, _EMPTY_CELL, or the error's message
+    (also for a value outside the unit's range)."""
     if parsing.is_empty(raw):
         return _EMPTY_CELL
     try:
         value, bare = _read_value(unit, raw, scale)
     except ValueError as exc:
         return _problem(exc)
-    return _EMPTY_CELL if value is None else (value, bare)
+    if value is None:
+        return _EMPTY_CELL
+    problem = limits.value_problem(unit, value)
+    return problem if problem is not None else (value, bare)
 
 
 def _text(value) -> str:
     return "" if value is None else str(value)
+
+
+def _shown(value) -> str:
+    """A cell as text for a message, cut short."""
+    text = parsing.clean(value) if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 24 else text[:20] + "…"
 
 
 def _read_value(unit: str, raw, scale: int | None) -> tuple[float, bool]:
@@ -554,14 +557,6 @@ def _read_value(unit: str, raw, scale: int | None) -> tuple[float, bool]:
 
 def _problem(exc: ValueError) -> Msg:
     return exc.msg if isinstance(exc, KpiProblem) else Msg(str(exc))
-
-
-def _implausible(unit: str, value: float) -> Msg:
-    if unit == "percent":
-        return msg(N_("a rate of %(value)s %% is outside 0–100 %%"), value=f"{value:g}")
-    if unit == "seconds":
-        return msg(N_("a negative time (%(value)s s)"), value=f"{value:g}")
-    return msg(N_("a negative value (%(value)s)"), value=f"{value:g}")
 
 
 def file_hash(data: bytes) -> str:

@@ -608,8 +608,8 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
     """Move the previewed values from the staging tables into kpi_values in
     one transaction, in turn with other commits and rollbacks: new ones are
     added, different ones replace the old (kept in the batch's changes),
-    equal ones are left alone. Importing the
-    same data again changes nothing and makes no batch. Raises ImportRefused
+    equal ones are left alone. Importing the same data again changes
+    nothing and makes no batch. Raises ImportRefused
     (nothing written) when the preview has errors or the actor may not
     import for some of the agents. The staging rows are emptied with it."""
     if preview.error_count:
@@ -744,10 +744,12 @@ def take_write_turn() -> None:
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_TURN_KEY})")
         return
     if connection.connection.driver_connection.in_transaction:
-        return                 # this transaction has written already (pysqlite begins at the first write): it holds the lock
+        return                 # pysqlite begins at the first write: this transaction holds the write lock already
     try:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
-    except OperationalError:
+    except OperationalError as busy:
+        if "locked" not in str(busy.orig):
+            raise
         db.session.rollback()
         raise ImportRefused(N_("another import or rollback is being written right now; nothing was changed "
                                "— try again in a moment")) from None

@@ -200,3 +200,27 @@ def test_commit_and_rollback_released_together(app, agents):
         for thread in threads:
             thread.join(30)
         check_and_unwind(base_id, first_id, committed, rolled_back)
+
+
+def test_on_sqlite_a_turn_not_free_in_time_is_refused_and_nothing_is_written(app, app_factory, agents):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL waits for the turn (pg_advisory_xact_lock)")
+    base_id, first_id, preview_b = setting()
+    before = stored()
+    holder = db.engine.raw_connection()                  # another writer, holding SQLite's write lock
+    holder.driver_connection.execute("BEGIN IMMEDIATE")
+    try:
+        with app_factory(SQLITE_BUSY_TIMEOUT_MS=50).app_context():
+            with pytest.raises(ImportRefused, match="try again in a moment"):
+                rollback_batch(db.session.get(ImportBatch, first_id), None)
+            with pytest.raises(ImportRefused, match="try again in a moment"):
+                commit(preview_b)
+            db.session.remove()
+    finally:
+        holder.driver_connection.rollback()
+        holder.close()
+    assert stored() == before and db.session.get(ImportBatch, first_id).status == "committed"
+    second_id = commit(preview_b).batch.id                       # the turn is free again: both go ahead
+    for batch_id in (second_id, first_id, base_id):
+        rollback_batch(db.session.get(ImportBatch, batch_id), None)
+    assert stored() == {}

@@ -37,7 +37,7 @@ KPI_VALUE_SCHEMA = {
         "employee_no": {"type": "string"}, "period": {"type": "string", "example": "2026-10"},
         "metric": {"type": "string", "example": "csat"},
         "value": {"oneOf": [{"type": "number"}, {"type": "string"}], "example": 92.5},
-        "contacts": {"type": "integer", "minimum": 0},
+        "contacts": {"type": "integer", "minimum": 0, "maximum": 1000000},
     },
 }
 ERROR_SCHEMA = {
@@ -114,7 +114,10 @@ def openapi_document() -> dict:
                 "post": {
                     "summary": "Push KPI values (managers for their teams, admins); all or nothing",
                     "description": "Rates are percentages (92.5 or \"92.5%\"), times seconds or \"00:03:25\", "
-                                   "periods a month (2026-10) or a day rolled up to its month. Sending the same "
+                                   "periods a month (2026-10) or a day rolled up to its month. Every number is "
+                                   "finite and in range (rates 0–100, times 0 to 31 days — over 2 hours warns —, "
+                                   "counts 0–1e9, ratios 0–1e6, contacts 0–1,000,000, years from 2000 on), or the "
+                                   "item is a 422 error naming the field. Sending the same "
                                    "values again changes nothing; a different value replaces the old one, which "
                                    "the import history keeps.",
                     "requestBody": {"required": True, "content": {"application/json": {"schema": {

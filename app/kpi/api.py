@@ -7,12 +7,14 @@ all-or-nothing commit: any bad item answers 422 with every error by item
 index and field, and nothing is written. Rates are percentages (92.5 or
 "92.5%"; a bare 0.925 means 0.925 %), times seconds or "00:03:25"/"3分25秒",
 periods a month "2026-10" or a day (rolled up to its month with the other
-items). GET returns values within the token owner's scope, filtered by
+items); every number finite and inside the ranges of app/kpi/limits.py
+(JSON's 1e999, NaN and Infinity are errors of their field). GET returns values within the token owner's scope, filtered by
 ``agent`` (employee number), ``period`` (YYYY-MM) and ``metric``.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 from flask import abort, g, jsonify, request
@@ -104,7 +106,8 @@ def read_kpi_values():
         query = query.where(KpiValue.metric_code == request.args["metric"])
     rows = db.session.execute(query.order_by(User.employee_no, KpiValue.month, KpiValue.metric_code)
                               .limit(MAX_RETURNED + 1)).all()
-    return jsonify({"items": [{"employee_no": no, "period": v.month.strftime("%Y-%m"), "metric": v.metric_code,
-                               "value": v.value, "contacts": v.contacts, "batch_id": v.batch_id}
+    return jsonify({"items": [{"employee_no": no, "period": v.month.isoformat()[:7], "metric": v.metric_code,
+                               "value": v.value if math.isfinite(v.value) else None,    # stored before checks
+                               "contacts": v.contacts, "batch_id": v.batch_id}
                               for v, no in rows[:MAX_RETURNED]],
                     "truncated": len(rows) > MAX_RETURNED})

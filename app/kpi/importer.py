@@ -33,18 +33,18 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.auth.models import Role, User, team_managers
 from app.auth.services import record_audit
 from app.db_types import utcnow
 from app.extensions import db
-from app.kpi import parsing, staging
+from app.kpi import limits, parsing, staging
 from app.kpi.catalogue import active_metrics
 from app.kpi.files import Table
 from app.kpi.messages import N_, KpiProblem, Msg, msg
-from app.kpi.models import BatchChange, ImportBatch, ImportJob, KpiValue, Metric
+from app.kpi.models import ImportBatch, ImportJob, KpiValue, Metric
 from app.uploads import UPLOAD_TTL
 
 MAX_LISTED_ERRORS = 200
@@ -317,8 +317,6 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
     metric_cells = _Cache(10_000)
     stage = staging.Stage(job_id, fresh=True)
     bare_max: dict[int, float] = {}                      # staging column → largest bare rate seen
-    warned: list[tuple[int, str, int, float, str]] = []  # (row, column, staging column, value, unit), listed ones
-    warning_count = 0
     rows_read = rows_ok = skipped = error_rows = 0
     rollup = False
     samples: list[dict] = []
@@ -436,10 +434,10 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
                 staged_cells.append((user_id, code, key, number, column_no, row_bad, value, 1 if bare else 0,
                                      contacts))
                 codes.add(code)
-                if unit != "count" and (value < 0 or (unit == "percent" and value > 100)):
-                    warning_count += 1                   # implausible, but the file's own business: a warning
-                    if len(warned) < MAX_LISTED_ERRORS:
-                        warned.append((number, header, column_no if bare else -1, value, unit))
+                if unit in limits.IMPLAUSIBLE_ABOVE:     # possible, but the file's maker should look: a warning
+                    doubt = limits.implausible(unit, value)
+                    if doubt is not None:
+                        warnings.add(number, header, doubt)
         bad = errors.count != row_errors
         if stageable and len(staged_cells) > first_staged:
             if bad and not row_bad:                      # a later cell of the row failed: mark the staged ones
@@ -462,10 +460,6 @@ def _read(table: Table, mapping: Mapping, metrics: list[Metric], by_code: dict[s
     stager.finish()
     fraction_columns = sorted(c for c, top in bare_max.items() if top <= 1) if fractions else []
     value_count = staging.roll_up(stage, by_code, fraction_columns) if rollup else stager.kept
-    for row_no, header, column_no, value, unit in warned:
-        final = value * 100 if column_no in fraction_columns else value
-        warnings.add(row_no, header, _implausible(unit, final))
-    warnings.count = warning_count
     notes = list(table.notes)
     if fraction_columns:
         notes.append(msg(N_("read as fractions (0.925 → 92.5 %%): %(columns)s"),
@@ -511,31 +505,40 @@ def _period_of(raw, today: date) -> tuple | Msg:
     return first.isoformat(), staging.period_key(first, last), month.isoformat(), whole, month
 
 
-def _contacts_of(raw) -> int | None | str:
+def _contacts_of(raw) -> int | None | Msg:
     try:
         count = parsing.parse_number(raw)
     except ValueError as exc:
         return _problem(exc)
     if count is None:
         return None
-    if count < 0 or count != int(count):
-        return msg(N_("contacts must be a whole number ≥ 0, not %(count)s"), count=f"{count:g}")
-    return int(count)
+    problem = limits.contacts_problem(count, _shown(raw))
+    return problem if problem is not None else int(count)
 
 
 def _read_cell(unit: str, raw, scale: int | None):
-    """(value, bare?) in the unit, _EMPTY_CELL, or the error's message."""
+    """(value, bare?) in the unit, _EMPTY_CELL, or the error's message
+    (also for a value outside the unit's range)."""
     if parsing.is_empty(raw):
         return _EMPTY_CELL
     try:
         value, bare = _read_value(unit, raw, scale)
     except ValueError as exc:
         return _problem(exc)
-    return _EMPTY_CELL if value is None else (value, bare)
+    if value is None:
+        return _EMPTY_CELL
+    problem = limits.value_problem(unit, value)
+    return problem if problem is not None else (value, bare)
 
 
 def _text(value) -> str:
     return "" if value is None else str(value)
+
+
+def _shown(value) -> str:
+    """A cell as text for a message, cut short."""
+    text = parsing.clean(value) if isinstance(value, str) else f"{value:g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 24 else text[:20] + "…"
 
 
 def _read_value(unit: str, raw, scale: int | None) -> tuple[float, bool]:
@@ -554,14 +557,6 @@ def _read_value(unit: str, raw, scale: int | None) -> tuple[float, bool]:
 
 def _problem(exc: ValueError) -> Msg:
     return exc.msg if isinstance(exc, KpiProblem) else Msg(str(exc))
-
-
-def _implausible(unit: str, value: float) -> Msg:
-    if unit == "percent":
-        return msg(N_("a rate of %(value)s %% is outside 0–100 %%"), value=f"{value:g}")
-    if unit == "seconds":
-        return msg(N_("a negative time (%(value)s s)"), value=f"{value:g}")
-    return msg(N_("a negative value (%(value)s)"), value=f"{value:g}")
 
 
 def file_hash(data: bytes) -> str:
@@ -611,9 +606,10 @@ class CommitResult:
 def commit_import(preview: Preview, actor: User | None, *, source: str, filename: str, digest: str,
                   mapping: Mapping) -> CommitResult:
     """Move the previewed values from the staging tables into kpi_values in
-    one transaction: new ones are added, different ones replace the old
-    (kept in the batch's changes), equal ones are left alone. Importing the
-    same data again changes nothing and makes no batch. Raises ImportRefused
+    one transaction, in turn with other commits and rollbacks: new ones are
+    added, different ones replace the old (kept in the batch's changes),
+    equal ones are left alone. Importing the same data again changes
+    nothing and makes no batch. Raises ImportRefused
     (nothing written) when the preview has errors or the actor may not
     import for some of the agents. The staging rows are emptied with it."""
     if preview.error_count:
@@ -626,6 +622,7 @@ def commit_import(preview: Preview, actor: User | None, *, source: str, filename
     except staging.StageGone:
         raise ImportRefused(N_("this preview is no longer available; preview the file again")) from None
     values = stage.source_sql(preview.rollup, preview.fraction_columns)
+    take_write_turn()                        # what is replaced is read and written in one turn, no rollback between
     counts = staging.count_existing(values, preview.months)
     added, replaced = preview.value_count - counts.matched, counts.replaced
     unchanged = counts.matched - counts.replaced
@@ -688,29 +685,71 @@ def can_roll_back(actor: User, batch: ImportBatch) -> bool:
 
 def rollback_batch(batch: ImportBatch, actor: User | None) -> int:
     """Undo a batch exactly: values it added are removed, values it replaced
-    get their old value, contacts and batch back. Refused when a later batch
-    has since changed one of its values (roll that one back first). Returns
-    how many values were restored or removed. Commits."""
-    if batch.status != "committed":
+    get their old value, contacts and batch back. Refused, with nothing
+    written, when a later import owns one of its values now (the message
+    names it: roll that one back first). Runs in turn with commits and
+    other rollbacks; every write also requires that the value still belongs
+    to the batch. Returns how many values were restored or removed. Commits."""
+    take_write_turn()
+    status = db.session.scalar(select(ImportBatch.status).where(ImportBatch.id == batch.id))
+    if status != "committed":
+        db.session.rollback()
         raise ImportRefused(N_("this import was already rolled back"))
-    still_ours = db.session.scalar(select(func.count(KpiValue.id)).where(KpiValue.batch_id == batch.id))
-    if still_ours != batch.added + batch.replaced:
-        later = sorted(set(db.session.scalars(select(BatchChange.batch_id).join(
-            ImportBatch, ImportBatch.id == BatchChange.batch_id).where(
-            BatchChange.old_batch_id == batch.id, ImportBatch.status == "committed"))))
+    later = later_owners(batch.id)
+    if later:
+        db.session.rollback()
         raise ImportRefused(N_("later imports changed some of these values; roll back import %(batches)s first"),
                             batches=", ".join(f"#{b}" for b in later))
-    connection = db.session.connection()
-    restore = [(c.old_value, c.old_contacts, c.old_batch_id, c.user_id, c.month, c.metric_code)
-               for c in db.session.scalars(select(BatchChange).where(BatchChange.batch_id == batch.id))]
-    statement = staging.driver_sql("UPDATE kpi_values SET value = ?, contacts = ?, batch_id = ? "
-                            "WHERE user_id = ? AND month = ? AND metric_code = ?")
-    for start in range(0, len(restore), staging.CHUNK):
-        connection.exec_driver_sql(statement, restore[start:start + staging.CHUNK])
-    db.session.execute(delete(KpiValue).where(KpiValue.batch_id == batch.id))
-    db.session.execute(update(ImportBatch).where(ImportBatch.id == batch.id).values(
-        status="rolled_back", rolled_back_at=utcnow(), rolled_back_by_id=actor.id if actor else None))
+    restored = db.session.execute(text(
+        "UPDATE kpi_values SET value = c.old_value, contacts = c.old_contacts, batch_id = c.old_batch_id "
+        "FROM kpi_batch_changes c WHERE c.batch_id = :batch AND c.action = 'replaced' "
+        "AND c.user_id = kpi_values.user_id AND c.month = kpi_values.month "
+        "AND c.metric_code = kpi_values.metric_code AND kpi_values.batch_id = :batch"), {"batch": batch.id}).rowcount
+    removed = db.session.execute(delete(KpiValue).where(KpiValue.batch_id == batch.id)).rowcount
+    marked = db.session.execute(update(ImportBatch).where(
+        ImportBatch.id == batch.id, ImportBatch.status == "committed").values(
+        status="rolled_back", rolled_back_at=utcnow(), rolled_back_by_id=actor.id if actor else None)).rowcount
+    if marked != 1:                               # only without the turn taken could this happen; never half-done
+        db.session.rollback()
+        raise ImportRefused(N_("this import was already rolled back"))
     record_audit(actor, "kpi.rolled_back", "kpi_import_batch", batch.id, None,
-                 {"removed": batch.added, "restored": batch.replaced})
+                 {"removed": removed, "restored": restored})
     db.session.commit()
-    return batch.added + batch.replaced
+    return removed + restored
+
+
+def later_owners(batch_id: int) -> list[int]:
+    """The imports that now own a value the batch wrote: the ones to roll
+    back first. The batch's keys are those of its own changes (what it
+    replaced) and of later changes that replaced its values (what it added
+    and was then replaced: an added value leaves no change row of its own)."""
+    rows = db.session.execute(text(
+        "SELECT DISTINCT k.batch_id FROM kpi_batch_changes c JOIN kpi_values k ON k.user_id = c.user_id "
+        "AND k.month = c.month AND k.metric_code = c.metric_code "
+        "WHERE (c.batch_id = :batch OR c.old_batch_id = :batch) AND k.batch_id <> :batch"), {"batch": batch_id})
+    return sorted(owner for (owner,) in rows)
+
+
+# Commits and rollbacks of imports take turns (a transaction-scoped advisory lock on PostgreSQL; the
+# write lock from BEGIN IMMEDIATE on SQLite), so each reads the values as the one before left them.
+_WRITE_TURN_KEY = 0x6B70_6901
+
+
+def take_write_turn() -> None:
+    """Wait for the other KPI imports and rollbacks being written to end;
+    the turn is held until the caller's transaction ends. Raises
+    ImportRefused (after rolling back) when SQLite's wait runs out."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_WRITE_TURN_KEY})")
+        return
+    if connection.connection.driver_connection.in_transaction:
+        return                 # pysqlite begins at the first write: this transaction holds the write lock already
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as busy:
+        if "locked" not in str(busy.orig):
+            raise
+        db.session.rollback()
+        raise ImportRefused(N_("another import or rollback is being written right now; nothing was changed "
+                               "— try again in a moment")) from None

@@ -10,10 +10,12 @@ ValueError with a message meant for the person who made the file.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+from app.kpi.limits import FIRST_YEAR
 from app.kpi.messages import N_, KpiProblem
 
 
@@ -43,20 +45,33 @@ def is_empty(text) -> bool:
     return clean(text).lower() in EMPTY
 
 
+def finite(number, text=None) -> float:
+    """The number as a float; infinity, NaN and integers too large for a
+    float (JSON allows 1e999 and 400 digits) are a ParseError."""
+    try:
+        value = float(number)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        shown = str(number if text is None else text)
+        raise ParseError(N_("not a finite number: %(text)s"), text=shown if len(shown) <= 24 else shown[:20] + "…")
+    return value
+
+
 def parse_number(text) -> float | None:
     """A plain number, thousands separators allowed; None for an empty cell."""
     if isinstance(text, bool):
         raise ParseError(N_("not a number: %(text)s"), text=repr(text))
     if isinstance(text, int | float):
-        return float(text)
+        return finite(text)
     value = clean(text)
     if value.isdigit():                       # the common case, fast
-        return float(value)
+        return finite(value)
     if value.lower() in EMPTY:
         return None
     if not _NUMBER.match(value):
         raise ParseError(N_("not a number: %(text)s"), text=repr(value))
-    return float(value.replace(",", ""))
+    return finite(value.replace(",", ""), value)
 
 
 def parse_percent(text, fraction_column: bool = False) -> tuple[float | None, bool]:
@@ -64,7 +79,7 @@ def parse_percent(text, fraction_column: bool = False) -> tuple[float | None, bo
     number is read as a fraction (0.925 → 92.5) when `fraction_column` says
     the column holds fractions (decided by the caller over the whole column)."""
     if isinstance(text, int | float) and not isinstance(text, bool):
-        return (float(text) * 100 if fraction_column else float(text)), False
+        return (finite(text) * 100 if fraction_column else finite(text)), False
     value = clean(text)
     if value.lower() in EMPTY:
         return None, False
@@ -86,7 +101,7 @@ def parse_seconds(text) -> float | None:
     if isinstance(text, timedelta):
         return text.total_seconds()
     if isinstance(text, int | float) and not isinstance(text, bool):
-        return float(text)
+        return finite(text)
     value = clean(text).replace(" ", "")
     if value.lower() in EMPTY:
         return None
@@ -94,16 +109,15 @@ def parse_seconds(text) -> float | None:
     if clock:
         first, second, third, fraction = clock.groups()
         if third is None:          # m:ss
-            return int(first) * 60 + int(second) + float(fraction or 0)
-        return int(first) * 3600 + int(second) * 60 + int(third) + float(fraction or 0)
+            return finite(int(first) * 60 + int(second) + float(fraction or 0), value)
+        return finite(int(first) * 3600 + int(second) * 60 + int(third) + float(fraction or 0), value)
     duration = _CHINESE_DURATION.match(value)
     if duration and any(duration.groups()):
         hours, minutes, seconds = (float(g) if g else 0.0 for g in duration.groups())
-        return hours * 3600 + minutes * 60 + seconds
-    try:
-        return parse_number(value)
-    except ValueError:
-        raise ParseError(N_("not a duration: %(text)s (use seconds, hh:mm:ss or 3分25秒)"), text=repr(value)) from None
+        return finite(hours * 3600 + minutes * 60 + seconds, value)
+    if not _NUMBER.match(value):
+        raise ParseError(N_("not a duration: %(text)s (use seconds, hh:mm:ss or 3分25秒)"), text=repr(value))
+    return parse_number(value)
 
 
 _DATE_PATTERNS = [
@@ -121,7 +135,16 @@ _RANGE = re.compile(r"^(.+?)\s*(?:至|到|~|～|—|–|\s-\s|/)\s*(.+)$")
 
 def parse_period(text) -> tuple[date, date]:
     """The first and last day a cell covers: a day, a month or a range.
-    Raises ValueError for anything else, including impossible dates."""
+    Raises ValueError for anything else, including impossible dates and
+    years before FIRST_YEAR."""
+    first, last = _period(text)
+    if first.year < FIRST_YEAR:
+        raise ParseError(N_("implausible year in %(text)s (from %(year)d on)"),
+                         text=repr(first.isoformat() if isinstance(text, date) else clean(text)), year=FIRST_YEAR)
+    return first, last
+
+
+def _period(text) -> tuple[date, date]:
     if isinstance(text, datetime):
         return text.date(), text.date()
     if isinstance(text, date):
@@ -141,8 +164,8 @@ def parse_period(text) -> tuple[date, date]:
             return first, month_end(first)
     ranged = _RANGE.match(value)
     if ranged:
-        start, _ = parse_period(ranged.group(1))
-        _, end = parse_period(ranged.group(2))
+        start, _ = _period(ranged.group(1))
+        _, end = _period(ranged.group(2))
         if end < start:
             raise ParseError(N_("the range %(text)s ends before it starts"), text=repr(value))
         return start, end

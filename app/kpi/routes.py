@@ -28,7 +28,7 @@ from app.auth.permissions import (
     role_required,
 )
 from app.extensions import db, htmx
-from app.kpi import bp, catalogue, jobs, reports
+from app.kpi import bp, catalogue, jobs, limits, reports
 from app.kpi.files import FileRefused, read_table
 from app.kpi.forms import KpiUploadForm, MetricForm
 from app.kpi.importer import (
@@ -360,8 +360,9 @@ def metrics():
                            total_weight=sum(m.weight for m in rows if m.active))
 
 
-def parse_bands(text: str) -> list[dict]:
-    """`90 = 100` per line (also 90:100, 90，100); thresholds unique."""
+def parse_bands(text: str, unit: str) -> list[dict]:
+    """`90 = 100` per line (also 90:100, 90，100); thresholds unique and
+    values the metric's unit allows."""
     bands, seen = [], set()
     for number, line in enumerate((text or "").splitlines(), start=1):
         line = line.strip().replace("：", ":").replace("，", ",").replace("＝", "=")
@@ -379,6 +380,9 @@ def parse_bands(text: str) -> list[dict]:
             raise ValueError(_("line %(n)d: “%(text)s” is not two numbers", n=number, text=line)) from None
         if not 0 <= points <= 100:
             raise ValueError(_("line %(n)d: points must be between 0 and 100", n=number))
+        problem = limits.value_problem(unit, threshold)
+        if problem is not None:
+            raise ValueError(_("line %(n)d: %(problem)s", n=number, problem=problem.localized()))
         if threshold in seen:
             raise ValueError(_("line %(n)d: threshold %(t)s appears twice", n=number, t=f"{threshold:g}"))
         seen.add(threshold)
@@ -401,7 +405,7 @@ def edit_metric(metric_id):
         form.bands.data = "\n".join(f"{b['threshold']:g} = {b['points']:g}" for b in metric.bands or [])
     if form.validate_on_submit():
         try:
-            bands = parse_bands(form.bands.data)
+            bands = parse_bands(form.bands.data, metric.unit)
         except ValueError as error:
             form.bands.errors.append(str(error))
         else:

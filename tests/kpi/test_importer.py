@@ -181,10 +181,44 @@ def test_a_duplicated_agent_day_metric_names_both_rows(agents):
     assert preview.errors[0].row == 3 and "already in row 2" in str(preview.errors[0].message)
 
 
-def test_implausible_values_are_warnings_not_errors(agents):
-    preview, _ = plan(WIDE + "KF9001,甲,2026-10-01,40,120%,-5,250\n")
-    assert preview.error_count == 0
-    assert [w.column for w in preview.warnings] == ["客户满意度", "首次响应(秒)"]
+def test_impossible_values_are_errors_and_implausible_ones_warnings(agents):
+    preview, _ = plan(WIDE + "KF9001,甲,2026-10-01,40,120%,-5,250\n"
+                             "KF9002,乙,2026-10-01,40,0.925,12,7201\n"
+                             "KF9001,甲,2026-10-02,40,-0.5,12,250\n")
+    assert [(e.row, e.column) for e in preview.errors] == [(2, "客户满意度"), (2, "首次响应(秒)"), (4, "客户满意度")]
+    assert "a rate of 120 % is outside 0–100 %" in str(preview.errors[0].message)
+    assert "a negative time (-5 s)" in str(preview.errors[1].message)
+    assert [(w.row, w.column, str(w.message)) for w in preview.warnings] == [
+        (3, "平均接待时长", "a time of 7201 s is over 2 hours; check the unit")]
+
+
+@pytest.mark.parametrize("cell, column, message", [
+    ("KF9001,甲,2026-10-01,9223372036854775808,90%,12,250", "接待人数", "contacts must be at most 1000000"),
+    ("KF9001,甲,2026-10-01,40,90%,12," + "9" * 400, "平均接待时长", "not a finite number"),
+    ("KF9001,甲,2026-10-01,40,90%,12,99999999", "平均接待时长", "longer than 31 days"),
+    ("KF9001,甲,2026-10-01,40,90%,1" + "0" * 30 + "秒,250", "首次响应(秒)", "longer than 31 days"),
+    ("KF9001,甲,0001-01,40,90%,12,250", "日期", "implausible year in '0001-01' (from 2000 on)"),
+    ("KF9001,甲,1999-12-31,40,90%,12,250", "日期", "implausible year"),
+], ids=["contacts 2**63", "400 nines", "time over 31 days", "10**30 秒", "period 0001-01", "period 1999-12-31"])
+def test_numbers_and_years_out_of_range_are_row_errors(agents, cell, column, message):
+    preview, mapping = plan(WIDE + cell + "\n")
+    assert [(e.row, e.column) for e in preview.errors] == [(2, column)], preview.errors
+    assert message in str(preview.errors[0].message)
+    with pytest.raises(ImportRefused):
+        commit_import(preview, None, source="cli", filename="x", digest="x", mapping=mapping)
+    assert values() == {}
+
+
+def test_a_huge_contacts_cell_in_a_workbook_is_a_row_error(agents):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["工号", "月份", "接待人数", "满意度"])
+    sheet.append(["KF9001", "2026-09", 9223372036854775808, "90%"])
+    sheet.append(["KF9002", "2026-09", 40, float("1e308")])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    preview, _ = plan(buffer.getvalue(), name="kpi.xlsx")
+    assert [(e.row, e.column) for e in preview.errors] == [(2, "接待人数"), (3, "满意度")]
 
 
 # ------------------------------------------------------------------ commit, re-import, replace, roll back
@@ -215,6 +249,23 @@ def test_rollback_restores_exactly_and_refuses_out_of_order(agents):
     with pytest.raises(ImportRefused, match="already rolled back"):
         rollback_batch(db.session.get(ImportBatch, second.batch.id), None)
     rollback_batch(db.session.get(ImportBatch, first.batch.id), None)
+    assert values() == {}
+
+
+def test_a_refused_rollback_names_the_import_that_owns_the_values_now(agents):
+    first = commit(WIDE + "KF9001,甲,2026-10,40,90%,12,250\n")              # adds: no change rows of its own
+    second = commit(WIDE + "KF9001,甲,2026-10,41,91%,12,250\n")
+    third = commit(WIDE + "KF9001,甲,2026-10,42,92%,12,250\n")
+    latest = values()
+    with pytest.raises(ImportRefused, match=f"roll back import #{third.batch.id} first"):
+        rollback_batch(db.session.get(ImportBatch, first.batch.id), None)
+    db.session.rollback()
+    assert values() == latest and db.session.get(ImportBatch, first.batch.id).status == "committed"
+    rollback_batch(db.session.get(ImportBatch, third.batch.id), None)
+    with pytest.raises(ImportRefused, match=f"roll back import #{second.batch.id} first"):
+        rollback_batch(db.session.get(ImportBatch, first.batch.id), None)
+    rollback_batch(db.session.get(ImportBatch, second.batch.id), None)
+    assert rollback_batch(db.session.get(ImportBatch, first.batch.id), None) == 3
     assert values() == {}
 
 
@@ -324,7 +375,7 @@ def test_messages_keep_their_parts_when_stored_and_read_back(agents):
         plan_import(table, Mapping(layout="wide", agent="", period="", metrics={"客户满意度": "csat"}))
     stored = refused.value.msg.as_json()
     assert str(Msg.from_json(stored)) == "no column chosen for: employee number, date or month"
-    preview, _ = plan(WIDE + "KF9001,甲,2026-10,40,120%,12,250\nKF9003,甲,2026-10,40,90%,12,250\n")
+    preview, _ = plan(WIDE + "KF9001,甲,2026-10,40,90%,12,9000\nKF9003,甲,2026-10,40,90%,12,250\n")
     again = Preview.from_json(preview.as_json())
     assert [str(e) for e in again.errors] == [str(e) for e in preview.errors]
-    assert [str(w) for w in again.warnings] == ["row 2, column 客户满意度: a rate of 120 % is outside 0–100 %"]
+    assert [str(w) for w in again.warnings] == ["row 2, column 平均接待时长: a time of 9000 s is over 2 hours; check the unit"]

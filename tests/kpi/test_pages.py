@@ -152,6 +152,11 @@ def test_admins_edit_the_catalogue_and_each_change_is_a_version(client, login_as
             "min_contacts": "30", "weight": "30", "bands": "90 = 100\n80：80", "active": "y"}
     bad = client.post_form(f"/kpi/metrics/{metric.id}", {**form, "bands": "90 = 100\n高 = 80"})
     assert bad.status_code == 200 and "line 2" in bad.get_data(as_text=True)
+    for bands, reason in (("inf = 100", "not a finite number"), ("nan = 100", "not a finite number"),
+                          ("90 = nan", "points must be between 0 and 100"), ("150 = 100", "outside 0–100")):
+        bad = client.post_form(f"/kpi/metrics/{metric.id}", {**form, "bands": "80 = 80\n" + bands})
+        assert bad.status_code == 200 and "line 2" in bad.get_data(as_text=True) and reason in \
+            bad.get_data(as_text=True), bands
     versions = db.session.scalar(select(func.count(CatalogueVersion.id)))
     assert client.post_form(f"/kpi/metrics/{metric.id}", form).status_code == 302
     metric = db.session.get(Metric, metric.id)
@@ -164,7 +169,7 @@ def test_admins_edit_the_catalogue_and_each_change_is_a_version(client, login_as
 def test_the_team_table_exports_as_csv_with_formula_cells_neutralised(client, login_as, world, make_user):
     make_user("agent", team=world["team"], employee_no="KF7003", name="=HYPERLINK(\"http://x\")")
     login_as(user=world["manager"])
-    job_url, _ = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7003,丙,2026-10-01,40,-5%,12\n")
+    job_url, _ = preview(client, HEADER + "KF7001,甲,2026-10-01,40,92%,12\nKF7003,丙,2026-10-01,40,85%,12\n")
     commit(client, job_url)
     export = client.get(f"/kpi/teams/{world['team'].id}/export.csv?month=2026-10")
     assert export.status_code == 200 and export.mimetype == "text/csv"

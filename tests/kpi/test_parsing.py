@@ -15,7 +15,9 @@ def test_numbers(text, value):
     assert parse_number(text) == value
 
 
-@pytest.mark.parametrize("text", ["12a", "1,23", "1.2.3", "abc", "--5", True])
+@pytest.mark.parametrize("text", ["12a", "1,23", "1.2.3", "abc", "--5", True, float("inf"), float("-inf"),
+                                  float("nan"), pytest.param(10 ** 400, id="10**400"),
+                                  pytest.param("9" * 400, id="400 nines"), "inf", "NaN", "1e999"])
 def test_not_numbers(text):
     with pytest.raises(ValueError):
         parse_number(text)
@@ -40,7 +42,8 @@ def test_durations(text, seconds):
     assert parse_seconds(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["3分钟半", "fast", "12:75", "分秒"])
+@pytest.mark.parametrize("text", ["3分钟半", "fast", "12:75", "分秒", float("inf"), float("nan"),
+                                  pytest.param(10 ** 400, id="10**400"), pytest.param("9" * 400 + "秒", id="nines 秒")])
 def test_not_durations(text):
     with pytest.raises(ValueError):
         parse_seconds(text)
@@ -64,7 +67,8 @@ def test_periods(text, first, last):
 
 @pytest.mark.parametrize("text, message", [
     ("2026-02-30", "no such date"), ("2026-13", "no such date"), ("上个月", "not a date"), ("", "empty"),
-    ("2026-10-31至2026-10-01", "ends before"),
+    ("2026-10-31至2026-10-01", "ends before"), ("0001-01", "implausible year"), ("1999-12-31", "implausible year"),
+    ("1999-12-31至2000-01-01", "implausible year"), (date(1900, 1, 1), "implausible year"),
 ])
 def test_bad_periods_say_why(text, message):
     with pytest.raises(ValueError, match=message):
@@ -85,3 +89,14 @@ def test_encodings_are_detected_and_can_be_forced():
     assert decode(text.encode("gbk"), "gbk") == (text, "gbk")
     with pytest.raises(ValueError, match="not valid utf-8"):
         decode(text.encode("gbk"), "utf-8")
+
+
+@pytest.mark.parametrize("text", [float("inf"), float("nan"), pytest.param(10 ** 400, id="10**400"),
+                                  pytest.param("9" * 400 + "%", id="nines %")])
+def test_not_percentages(text):
+    with pytest.raises(ValueError, match="not a finite number"):
+        parse_percent(text)
+
+
+def test_the_first_plausible_year_is_2000():
+    assert parse_period("2000-01") == (date(2000, 1, 1), date(2000, 1, 31))

@@ -127,3 +127,18 @@ def test_trainer_builds_a_quiz_in_the_browser(client, login_as, make_quiz):
     assert quiz.open_at.hour == 1  # 09:00 in Asia/Shanghai is 01:00 UTC
     edit = client.get(f"/quizzes/{quiz.id}/edit").get_data(as_text=True)
     assert 'value="refund-check"' in edit and "2026-12-01T09:00" in edit
+
+
+def test_xlsx_export_survives_titles_excel_refuses(client, login_as, make_user, make_quiz):
+    agent = make_user()
+    quiz = make_quiz(assign_to=agent)
+    quiz.title = "售后/退款: Q1 [测试]*? 这是一个很长很长很长很长很长很长很长的测验标题"
+    db.session.commit()
+    finished_attempt(agent, quiz)
+    login_as("trainer")
+    export = client.get(f"/quizzes/{quiz.id}/results?export=xlsx")
+    assert export.status_code == 200
+    workbook = load_workbook(io.BytesIO(export.data))
+    title = workbook.active.title
+    assert title.startswith("售后-退款- Q1 (测试)") and len(title) <= 31
+    assert agent.employee_no in [c.value for row in workbook.active.iter_rows() for c in row]

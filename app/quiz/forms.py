@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -5,7 +7,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     FieldList,
-    FloatField,
     Form,
     FormField,
     IntegerField,
@@ -15,14 +16,32 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.bank.models import TYPE_LABELS
+from app.form_fields import FiniteFloatField
 
 
 class GradeForm(FlaskForm):
-    points = FieldList(FloatField(validators=[InputRequired(), NumberRange(min=0)]), min_entries=1)
+    """The rubric of a case-analysis answer, one field a criterion. Fields
+    start empty and each must be given points: a criterion left blank is
+    refused by name, never scored 0 by omission."""
+
     comment = TextAreaField(_l("Comment for the agent"), validators=[Optional(), Length(max=2000)])
+
+    @classmethod
+    def for_rubric(cls, rubric: list[dict]) -> GradeForm:
+        fields = {}
+        for index, row in enumerate(rubric):
+            top = f"{row['points']:g}"
+            fields[f"points_{index}"] = FiniteFloatField(row["criterion"], name=f"points-{index}", validators=[
+                InputRequired(_l("Not rated yet: give 0 to %(max)s points.", max=top)),
+                NumberRange(0, row["points"], _l("Give 0 to %(max)s points.", max=top))])
+        return type("RubricGradeForm", (cls,), fields)()
+
+    @property
+    def point_fields(self) -> list:
+        return [field for name, field in self._fields.items() if name.startswith("points_")]
 
 
 class AssignForm(FlaskForm):
@@ -39,7 +58,7 @@ class AssignForm(FlaskForm):
 
 class SectionRow(Form):
     title = StringField(_l("Section title"), validators=[Optional(), Length(max=200)])
-    mark = FloatField(_l("Marks per question"), default=1, validators=[Optional(), NumberRange(min=0.1, max=100)])
+    mark = FiniteFloatField(_l("Marks per question"), default=1, validators=[Optional(), NumberRange(min=0.1, max=100)])
     fixed = TextAreaField(_l("Fixed question IDs (one per line)"), validators=[Optional(), Length(max=5000)])
     count = IntegerField(_l("Draw how many"), validators=[Optional(), NumberRange(min=1, max=200)])
     category = StringField(_l("From category"), validators=[Optional(), Length(max=200)])
@@ -47,6 +66,11 @@ class SectionRow(Form):
     types = SelectMultipleField(_l("Question types"), choices=[SelectChoice(value=k, label=v) for k, v in TYPE_LABELS.items()])
     difficulty_min = IntegerField(_l("Difficulty from"), default=1, validators=[Optional(), NumberRange(1, 5)])
     difficulty_max = IntegerField(_l("Difficulty to"), default=5, validators=[Optional(), NumberRange(1, 5)])
+
+    def validate_difficulty_max(self, field):
+        low = self.difficulty_min.data
+        if field.data is not None and low is not None and not self.difficulty_min.errors and field.data < low:
+            raise ValidationError(_l("Must not be below “Difficulty from” (%(low)d).", low=low))
 
 
 class QuizForm(FlaskForm):
@@ -64,13 +88,13 @@ class QuizForm(FlaskForm):
     close_at = DateTimeLocalField(_l("Closes"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
     attempts_allowed = IntegerField(_l("Attempts allowed"), validators=[Optional(), NumberRange(1, 100)])
     grading_method = SelectField(_l("Grade over attempts"))
-    pass_mark = FloatField(_l("Pass mark (%)"), validators=[Optional(), NumberRange(0, 100)])
+    pass_mark = FiniteFloatField(_l("Pass mark (%)"), validators=[Optional(), NumberRange(0, 100)])
     review_when = SelectField(_l("Review shown"))
     review_own_answers = BooleanField(_l("Own answers"), default=True)
     review_marks = BooleanField(_l("Marks"), default=True)
     review_right_answers = BooleanField(_l("Right answers"), default=True)
     review_feedback = BooleanField(_l("Feedback"), default=True)
-    sections = FieldList(FormField(SectionRow), min_entries=1)
+    sections = FieldList(FormField(SectionRow), label=_l("Section"), min_entries=1)
 
     def __init__(self, *args, **kwargs):
         from app.quiz.models import KIND_LABELS

@@ -11,12 +11,25 @@ from __future__ import annotations
 import math
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, FloatField, FormField
+from wtforms import FieldList, FloatField, FormField, IntegerField
+from wtforms.validators import StopValidation
 
 NOT_A_NUMBER = _l("Enter an ordinary number, such as 60 or 2.5.")
 
 
-class FiniteFloatField(FloatField):
+class _OneMessage:
+    """Text that is not a number gets one message, not also a range error about the missing value."""
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+
+
+class WholeNumberField(_OneMessage, IntegerField):
+    """An IntegerField whose refusal of `1e999` or `abc` is its only message."""
+
+
+class FiniteFloatField(_OneMessage, FloatField):
     """A FloatField that refuses NaN, infinities and numbers too large for a float."""
 
     def process_formdata(self, valuelist):

@@ -9,7 +9,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -19,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.bank.models import TYPE_LABELS
-from app.form_fields import FiniteFloatField
+from app.form_fields import FiniteFloatField, WholeNumberField
 
 
 class GradeForm(FlaskForm):
@@ -60,12 +59,12 @@ class SectionRow(Form):
     title = StringField(_l("Section title"), validators=[Optional(), Length(max=200)])
     mark = FiniteFloatField(_l("Marks per question"), default=1, validators=[Optional(), NumberRange(min=0.1, max=100)])
     fixed = TextAreaField(_l("Fixed question IDs (one per line)"), validators=[Optional(), Length(max=5000)])
-    count = IntegerField(_l("Draw how many"), validators=[Optional(), NumberRange(min=1, max=200)])
+    count = WholeNumberField(_l("Draw how many"), validators=[Optional(), NumberRange(min=1, max=200)])
     category = StringField(_l("From category"), validators=[Optional(), Length(max=200)])
     tags = StringField(_l("With any of these tags"), validators=[Optional(), Length(max=300)])
     types = SelectMultipleField(_l("Question types"), choices=[SelectChoice(value=k, label=v) for k, v in TYPE_LABELS.items()])
-    difficulty_min = IntegerField(_l("Difficulty from"), default=1, validators=[Optional(), NumberRange(1, 5)])
-    difficulty_max = IntegerField(_l("Difficulty to"), default=5, validators=[Optional(), NumberRange(1, 5)])
+    difficulty_min = WholeNumberField(_l("Difficulty from"), default=1, validators=[Optional(), NumberRange(1, 5)])
+    difficulty_max = WholeNumberField(_l("Difficulty to"), default=5, validators=[Optional(), NumberRange(1, 5)])
 
     def validate_difficulty_max(self, field):
         low = self.difficulty_min.data
@@ -79,14 +78,14 @@ class QuizForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     kind = SelectField(_l("Kind"))
-    questions_per_page = IntegerField(_l("Questions per page"), default=2, validators=[InputRequired(), NumberRange(1, 50)])
+    questions_per_page = WholeNumberField(_l("Questions per page"), default=2, validators=[InputRequired(), NumberRange(1, 50)])
     navigation = SelectField(_l("Navigation"))
     shuffle_questions = BooleanField(_l("Shuffle questions"))
     shuffle_options = BooleanField(_l("Shuffle options"), default=True)
-    time_limit_minutes = IntegerField(_l("Time limit (minutes)"), validators=[Optional(), NumberRange(1, 600)])
+    time_limit_minutes = WholeNumberField(_l("Time limit (minutes)"), validators=[Optional(), NumberRange(1, 600)])
     open_at = DateTimeLocalField(_l("Opens"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
     close_at = DateTimeLocalField(_l("Closes"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    attempts_allowed = IntegerField(_l("Attempts allowed"), validators=[Optional(), NumberRange(1, 100)])
+    attempts_allowed = WholeNumberField(_l("Attempts allowed"), validators=[Optional(), NumberRange(1, 100)])
     grading_method = SelectField(_l("Grade over attempts"))
     pass_mark = FiniteFloatField(_l("Pass mark (%)"), validators=[Optional(), NumberRange(0, 100)])
     review_when = SelectField(_l("Review shown"))

@@ -212,7 +212,7 @@ def register_cli(app: Flask) -> None:
 
         query = select(Question).where(Question.status == QuestionStatus.ACTIVE.value).order_by(Question.category, Question.uid)
         if category:
-            query = query.where((Question.category == category) | Question.category.startswith(category + "/"))
+            query = query.where((Question.category == category) | Question.category.startswith(category + "/", autoescape=True))
         text, skipped = write(format_name, export_dicts(list(db.session.scalars(query))))
         for question in skipped:
             click.echo(f"skipped {question['id']}: {format_name} cannot hold {question['type']} questions", err=True)

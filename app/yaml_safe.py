@@ -23,3 +23,23 @@ def load(text: str):
 
 def compose(text: str):
     return yaml.compose(text, Loader=NoAliasLoader)
+
+
+def line_of(root, loc) -> int:
+    """The 1-based line of the deepest part of `loc` (keys and list indexes,
+    as in a pydantic error) found in the composed YAML `root`."""
+    node, line = root, 1
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    node, line = value, key.start_mark.line + 1
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line

@@ -63,7 +63,9 @@ def test_grade_form_with_missing_points(client, login_as, make_user, make_quiz):
     finalise(attempt, "agent")
     login_as("trainer")
     response = client.post_form(f"/quizzes/grading/{case.id}", {"points-0": "2"})
-    assert response.status_code == 200
+    assert response.status_code == 422 and "方案" in response.get_data(as_text=True)   # the criterion left empty
+    db.session.refresh(case)
+    assert case.needs_grading
 
 
 def test_question_import_commit_twice_imports_once(client, login_as):

@@ -91,3 +91,16 @@ def test_seed_demo_builds_quiz_history_once(runner):
     assert db.session.scalar(select(func.count(Attempt.id))) == attempts
     new_hire = db.session.scalar(select(User).where(User.employee_no == "KF1001"))
     assert db.session.scalar(select(func.count(Attempt.id)).where(Attempt.user_id == new_hire.id)) == 0
+
+
+def test_questions_export_category_is_literal(runner, make_user):
+    from app.bank.services import QuestionData, save_question
+
+    author = make_user("trainer")
+    for category in ("售后_政策/退款", "售后x政策/退款"):
+        save_question(author, None, QuestionData(
+            type_key="true_false", category=category, tags=[], competency="knowledge", difficulty=2, title="",
+            stem=f"{category} 的判断题", stem_format="plain", explanation="", payload={"correct": True}))
+    result = runner.invoke(args=["questions", "export", "--format", "yaml", "--category", "售后_政策"])
+    assert result.exit_code == 0, result.output
+    assert "售后_政策/退款 的判断题" in result.output and "售后x政策" not in result.output

@@ -44,8 +44,9 @@ admin_only = role_required(Role.ADMIN)
 def _filtered_users(form: UserFilterForm):
     query = select(User).options(selectinload(User.team))
     if form.q.data:
-        like = f"%{form.q.data.strip()}%"
-        query = query.where(or_(User.name.ilike(like), User.employee_no.ilike(like), User.email.ilike(like)))
+        term = form.q.data.strip()
+        query = query.where(or_(*(column.icontains(term, autoescape=True)
+                                  for column in (User.name, User.employee_no, User.email))))
     if form.role.data:
         query = query.where(User.role == form.role.data)
     if form.team.data == "none":
@@ -275,6 +276,6 @@ def audit_log():
     action = request.args.get("action", "").strip()[:64]
     query = select(AuditLog).order_by(AuditLog.at.desc(), AuditLog.id.desc())
     if action:
-        query = query.where(AuditLog.action.startswith(action))
+        query = query.where(AuditLog.action.startswith(action, autoescape=True))
     page = db.paginate(query, page=page_no, per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page, action=action)

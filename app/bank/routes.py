@@ -55,7 +55,7 @@ def _filtered(form: QuestionFilterForm):
     if status != "all":
         query = query.where(Question.status == status)
     if form.area.data:
-        query = query.where(or_(Question.category == form.area.data, Question.category.startswith(form.area.data + "/")))
+        query = query.where(or_(Question.category == form.area.data, Question.category.startswith(form.area.data + "/", autoescape=True)))
     if form.type.data:
         query = query.where(QuestionVersion.type_key == form.type.data)
     if form.competency.data:
@@ -64,7 +64,7 @@ def _filtered(form: QuestionFilterForm):
         query = query.where(Question.difficulty == int(form.difficulty.data))
     if form.tag.data:
         # tags are a JSON list; match the quoted tag inside its text form
-        query = query.where(func.lower(func.cast(Question.tags, db.String)).contains(f'"{form.tag.data.strip().lower()}"'))
+        query = query.where(func.lower(func.cast(Question.tags, db.String)).contains(f'"{form.tag.data.strip().lower()}"', autoescape=True))
     if form.q.data:
         query = apply_search(query, form.q.data.strip())
     return query.order_by(Question.category, Question.id)

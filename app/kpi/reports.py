@@ -101,14 +101,14 @@ def team_csv(table: dict) -> str:
     import csv
     import io
 
-    from app.quiz.reporting import neutralise
+    from app.spreadsheets import neutralise
 
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     header = ["工号 employee_no", "姓名 name"]
     for metric in table["metrics"]:
         header += [f"{metric.name_zh} {metric.code}", f"{metric.name_zh} points"]
-    writer.writerow(header + ["KPI score", "coverage %"])
+    writer.writerow([neutralise(c) for c in header + ["KPI score", "coverage %"]])  # metric names are typed by people
     for row in table["rows"]:
         cells = [row.person.employee_no, row.person.name]
         for metric in table["metrics"]:

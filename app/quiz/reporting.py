@@ -3,8 +3,6 @@ the grading queue and overdue assignments. Scoped by permissions."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,15 +15,7 @@ from app.extensions import db
 from app.quiz.models import Assignment, Attempt, AttemptSlot, AttemptStatus, Quiz
 from app.quiz.scoring import quiz_grade
 from app.quiz.stats import ItemResponse
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """Spreadsheet cells must not start a formula (CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+from app.spreadsheets import csv_text, xlsx_bytes
 
 
 @dataclass(frozen=True)
@@ -66,32 +56,20 @@ EXPORT_HEADER = ["employee_no", "name", "team", "attempts", "best_percent", "gra
 def export_rows(rows: list[ResultRow]) -> list[list]:
     out = []
     for r in rows:
-        out.append([neutralise(v) for v in (
+        out.append([
             r.user.employee_no, r.user.name, r.user.team.name if r.user.team else "", r.attempts,
             r.best, r.grade, "" if r.passed is None else ("yes" if r.passed else "no"),
-            r.last_finished.isoformat() if r.last_finished else "")])
+            r.last_finished.isoformat() if r.last_finished else ""])
     return out
 
 
 def results_csv(rows: list[ResultRow]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_HEADER)
-    writer.writerows(export_rows(rows))
-    return "\ufeff" + buffer.getvalue()  # BOM: Excel opens Chinese UTF-8 correctly
+    return csv_text(EXPORT_HEADER, export_rows(rows))
 
 
 def results_xlsx(rows: list[ResultRow], title: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31] or "results")
-    sheet.append(EXPORT_HEADER)
-    for row in export_rows(rows):
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    """One sheet named after the quiz (cleaned: quiz titles may hold `/ : [ ] * ?`)."""
+    return xlsx_bytes([(title, EXPORT_HEADER, export_rows(rows))])
 
 
 def item_responses(quiz: Quiz, first_only: bool) -> tuple[list[ItemResponse], dict[str, object]]:

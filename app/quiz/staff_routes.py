@@ -19,6 +19,7 @@ from app.bank.models import TYPE_LABELS
 from app.bank.types import PayloadError
 from app.errors import DomainError
 from app.extensions import db
+from app.form_fields import error_summary
 from app.quiz import bp
 from app.quiz.forms import AssignForm, GradeForm, QuizForm
 from app.quiz.models import Attempt, AttemptSlot, AttemptStatus, Quiz
@@ -89,18 +90,20 @@ def grade(slot_id):
             or slot.attempt.status == AttemptStatus.IN_PROGRESS:
         abort(404)  # only submitted answers that a person grades
     payload = slot.question_version.payload
-    form = GradeForm()
-    while len(form.points.entries) < len(payload["rubric"]):
-        form.points.append_entry(0)
+    form = GradeForm.for_rubric(payload["rubric"])
     if form.validate_on_submit():
         try:
-            grade_by_hand(current_user, slot, [p or 0 for p in form.points.data], form.comment.data or "")
+            grade_by_hand(current_user, slot, [field.data for field in form.point_fields], form.comment.data or "")
         except PayloadError as error:
             form.form_errors.append(translate(error))
         else:
             flash(_("Graded. The attempt's score is updated."), "success")
             return redirect(url_for("quiz.grading"))
-    return render_template("quiz/grade.html", slot=slot, attempt=slot.attempt, payload=payload, form=form)
+    status = 200
+    if form.is_submitted():
+        form.form_errors.extend(error_summary(form))
+        status = 422
+    return render_template("quiz/grade.html", slot=slot, attempt=slot.attempt, payload=payload, form=form), status
 
 
 @bp.route("/<int:quiz_id>/assign", methods=["GET", "POST"])
@@ -225,6 +228,7 @@ def edit_quiz(quiz_id=None):
     form = QuizForm()
     if request.method == "GET" and quiz is not None:
         _fill_quiz_form(form, quiz)
+    status = 200
     if request.form.get("add_section"):
         form.sections.append_entry()
     elif form.validate_on_submit():
@@ -234,7 +238,11 @@ def edit_quiz(quiz_id=None):
             saved = save_quiz(current_user, quiz, _quiz_data(form))
         except DomainError as error:
             form.form_errors.append(error.message)
+            status = 422
         else:
             flash(_("Quiz saved."), "success")
             return redirect(url_for("quiz.quiz", quiz_id=saved.id))
-    return render_template("quiz/edit.html", form=form, quiz=quiz)
+    elif form.is_submitted():
+        form.form_errors.extend(error_summary(form))
+        status = 422
+    return render_template("quiz/edit.html", form=form, quiz=quiz), status

@@ -28,7 +28,7 @@ Points = dict[Competency, float]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)  # NaN, ±inf: no score
 
 
 # ---------------------------------------------------------------- rubrics

@@ -231,3 +231,20 @@ def test_a_manager_turned_agent_stops_managing(client, login_as, make_user, make
     assert db.session.get(Team, team.id).managers == []
     audit = db.session.scalar(select(AuditLog).where(AuditLog.action == "user.updated"))
     assert audit.before["managed_team_ids"] == [team.id] and audit.after["managed_team_ids"] == []
+
+
+def test_user_search_and_audit_filter_treat_wildcards_literally(client, login_as, make_user):
+    login_as("admin")
+    make_user(name="王_小明", employee_no="KF_100")
+    make_user(name="李小红", employee_no="KF2100")
+    for term, expected in (("_", {"王_小明"}), ("%", set()), ("F_1", {"王_小明"}), ("KF%", set())):
+        page = client.get("/admin/users", query_string={"q": term}).get_data(as_text=True)
+        assert {name for name in ("王_小明", "李小红") if name in page} == expected, term
+
+    db.session.add_all([AuditLog(action="user_x.create", entity_type="user"),
+                        AuditLog(action="userx.create", entity_type="user")])
+    db.session.commit()
+    page = client.get("/admin/audit", query_string={"action": "user_"}).get_data(as_text=True)
+    assert "user_x.create" in page and "userx.create" not in page
+    page = client.get("/admin/audit", query_string={"action": "%"}).get_data(as_text=True)
+    assert "user_x.create" not in page and "userx.create" not in page

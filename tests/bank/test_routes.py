@@ -226,3 +226,40 @@ def test_export_downloads(client, login_as, make_question):
 def test_agents_and_managers_cannot_reach_the_bank(client, login_as):
     login_as("agent")
     assert client.get("/bank/").status_code == 403
+
+
+# --- search input is literal --------------------------------------------------
+# `%`, `_` and `\\` are characters, not LIKE wildcards, on the FTS5 / pg_trgm path
+# (three or more characters) and on the short-word substring fallback alike.
+
+def _listed(client, questions, **args):
+    body = client.get("/bank/", query_string=args, headers={"HX-Request": "true"}).get_data(as_text=True)
+    return {q.id for q in questions if f"/bank/questions/{q.id}\"" in body}
+
+
+@pytest.mark.parametrize("term, expected", [
+    ("%", {"percent"}), ("_", {"underscore"}), ("\\", {"backslash"}),
+    ("%%", set()), ("__", set()), ("50%", {"percent"}), ("a_b", {"underscore"}),
+    ("%%%", set()), ("___", set()), ("a%b", set()), ("c\\d", {"backslash"}),
+    ("%折扣", set()), ("_折扣", set()),
+])
+def test_wildcards_in_search_are_literal(client, login_as, make_question, term, expected):
+    login_as("trainer")
+    questions = {
+        "percent": make_question(stem="满减后再打50%的折扣怎么算？"),
+        "underscore": make_question(stem="工单字段 a_b 为空时如何处理？"),
+        "backslash": make_question(stem="路径 c\\d 打不开怎么办？"),
+        "plain": make_question(stem="普通的退款问题没有符号"),
+    }
+    found = _listed(client, questions.values(), q=term)
+    assert found == {questions[name].id for name in expected}
+
+
+def test_tag_and_area_filters_treat_wildcards_literally(client, login_as, make_question):
+    login_as("trainer")
+    tagged = make_question(tags=["vip_客户"], category="售后_政策/退款")
+    other = make_question(tags=["vipx客户"], category="售后x政策/退款")
+    assert _listed(client, (tagged, other), tag="vip_客户") == {tagged.id}
+    assert _listed(client, (tagged, other), tag="%") == set()
+    assert _listed(client, (tagged, other), area="售后_政策") == {tagged.id}
+    assert _listed(client, (tagged, other), area="%") == set()

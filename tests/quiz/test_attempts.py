@@ -1,6 +1,7 @@
 """The attempt engine through its services and pages."""
 
 from datetime import timedelta
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -334,3 +335,70 @@ def test_sequential_quiz_moves_forward_only(client, login_as, make_quiz):
     late = client.post_form(f"/quizzes/attempts/{attempt.id}/save", {"position": 0, "seq": 3, "r0": "1"})
     assert late.status_code == 409
     assert db.session.get(Attempt, attempt.id).slots[0].response == 0
+
+
+class _ShownChoices(HTMLParser):
+    """What a browser shows as chosen: radios group by name across the page
+    (these inputs have no form), and only the last `checked` of a group stays
+    checked. Inputs are recorded under their review question section."""
+
+    def __init__(self):
+        super().__init__()
+        self.inputs: list[dict] = []
+        self._question = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section" and (attrs.get("data-testid") or "").startswith("review-question-"):
+            self._question = int(attrs["data-testid"].rsplit("-", 1)[1])
+        if tag == "input" and attrs.get("type") in ("radio", "checkbox"):
+            self.inputs.append({"question": self._question, "type": attrs["type"], "name": attrs.get("name"),
+                                "value": attrs.get("value"), "checked": "checked" in attrs})
+
+    def shown(self) -> dict[int, set[str]]:
+        last_checked = {}
+        for i, field in enumerate(self.inputs):
+            if field["type"] == "radio" and field["checked"]:
+                last_checked[field["name"]] = i
+        out: dict[int, set[str]] = {}
+        for i, field in enumerate(self.inputs):
+            on = last_checked.get(field["name"]) == i if field["type"] == "radio" else field["checked"]
+            if on:
+                out.setdefault(field["question"], set()).add(field["value"])
+        return out
+
+
+def shown_choices(html: str) -> tuple[dict[int, set[str]], _ShownChoices]:
+    parser = _ShownChoices()
+    parser.feed(html)
+    return parser.shown(), parser
+
+
+def test_review_and_inspect_show_every_chosen_answer(client, login_as, make_user, make_quiz):
+    from tests.conftest import _question
+
+    agent = login_as("agent")
+    quiz = make_quiz(n_questions=3, per_page=5, assign_to=agent)
+    true_false = _question(make_user("trainer"), 50, "true_false", {"correct": True})
+    quiz.sections[0].fixed_uids = [*quiz.sections[0].fixed_uids, true_false.uid]
+    db.session.commit()
+    attempt = start_attempt(agent, quiz)
+    chosen = {}
+    for slot in attempt.slots:
+        if slot.question_version.type_key == "true_false":
+            value, shown = False, "false"
+        else:
+            value = slot.position % 2   # right, wrong, right: not all the same option
+            shown = str(value)
+        save_response(attempt, slot.position, value, seq=1)
+        chosen[slot.position] = {shown}
+    finalise(attempt, "agent")
+
+    review, parser = shown_choices(client.get(f"/quizzes/attempts/{attempt.id}/review").get_data(as_text=True))
+    assert review == chosen
+    radio_groups = {(f["question"], f["name"]) for f in parser.inputs if f["type"] == "radio"}
+    assert len({name for _, name in radio_groups}) == len(radio_groups) == len(chosen)  # one group a question
+
+    login_as("trainer")
+    inspected, _ = shown_choices(client.get(f"/quizzes/attempts/{attempt.id}/inspect").get_data(as_text=True))
+    assert inspected == chosen

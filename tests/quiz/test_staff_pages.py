@@ -1,8 +1,10 @@
 """Staff pages: results and exports, grading queue, assignments, item analysis."""
 
 import io
+import re
 from datetime import date, timedelta
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -54,7 +56,7 @@ def test_grading_queue_and_grade_form(client, login_as, make_user, make_quiz):
     form = client.get(f"/quizzes/grading/{case.id}").get_data(as_text=True)
     assert "先道歉，再说明处理时限。" in form and "参考答案甲" in form
     too_many = client.post_form(f"/quizzes/grading/{case.id}", {"points-0": "9", "points-1": "1"})
-    assert too_many.status_code == 200  # 9 > 4 points
+    assert too_many.status_code == 422  # 9 > 4 points
     done = client.post_form(f"/quizzes/grading/{case.id}", {"points-0": "4", "points-1": "5", "comment": "好"})
     assert done.status_code == 302
     attempt = db.session.get(Attempt, attempt.id)
@@ -118,7 +120,7 @@ def test_trainer_builds_a_quiz_in_the_browser(client, login_as, make_quiz):
     too_many = client.post_form("/quizzes/manage/new", {**base, "sections-0-count": "9", "sections-0-category": "售后政策"})
     assert "9" in too_many.get_data(as_text=True) and db.session.scalar(select(Quiz).where(Quiz.slug == "refund-check")) is None
     backwards = client.post_form("/quizzes/manage/new", {**base, "close_at": "2026-11-01T09:00", "sections-0-count": "2"})
-    assert backwards.status_code == 200
+    assert backwards.status_code == 422
     done = client.post_form("/quizzes/manage/new", {**base, "sections-0-count": "3", "sections-0-category": "售后政策",
                                                      "sections-0-types": "single_choice", "sections-0-mark": "2"})
     assert done.status_code == 302
@@ -127,3 +129,92 @@ def test_trainer_builds_a_quiz_in_the_browser(client, login_as, make_quiz):
     assert quiz.open_at.hour == 1  # 09:00 in Asia/Shanghai is 01:00 UTC
     edit = client.get(f"/quizzes/{quiz.id}/edit").get_data(as_text=True)
     assert 'value="refund-check"' in edit and "2026-12-01T09:00" in edit
+
+
+def test_xlsx_export_survives_titles_excel_refuses(client, login_as, make_user, make_quiz):
+    agent = make_user()
+    quiz = make_quiz(assign_to=agent)
+    quiz.title = "售后/退款: Q1 [测试]*? 这是一个很长很长很长很长很长很长很长的测验标题"
+    db.session.commit()
+    finished_attempt(agent, quiz)
+    login_as("trainer")
+    export = client.get(f"/quizzes/{quiz.id}/results?export=xlsx")
+    assert export.status_code == 200
+    workbook = load_workbook(io.BytesIO(export.data))
+    title = workbook.active.title
+    assert title.startswith("售后-退款- Q1 (测试)") and len(title) <= 31
+    assert agent.employee_no in [c.value for row in workbook.active.iter_rows() for c in row]
+
+
+BUILDER = {"slug": "number-check", "title": "数字检查", "kind": "knowledge", "questions_per_page": "2",
+           "navigation": "free", "grading_method": "highest", "review_when": "immediately",
+           "sections-0-count": "2", "sections-0-category": "售后政策", "sections-0-mark": "1"}
+NOT_NUMBERS = ["1e999", "nan", "inf", "-inf", "-1", "99999999999999999999", "abc"]
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS)
+@pytest.mark.parametrize("name, label", [
+    ("questions_per_page", "Questions per page"), ("time_limit_minutes", "Time limit (minutes)"),
+    ("attempts_allowed", "Attempts allowed"), ("pass_mark", "Pass mark (%)"),
+    ("sections-0-mark", "Section 1 · Marks per question"), ("sections-0-count", "Section 1 · Draw how many"),
+    ("sections-0-difficulty_min", "Section 1 · Difficulty from"),
+    ("sections-0-difficulty_max", "Section 1 · Difficulty to"),
+])
+def test_quiz_builder_refuses_settings_that_are_not_numbers_in_range(client, login_as, make_quiz, name, label, value):
+    from app.quiz.models import Quiz
+
+    login_as("trainer", locale="en")
+    make_quiz(n_questions=4)
+    response = client.post_form("/quizzes/manage/new", {**BUILDER, name: value})
+    assert response.status_code == 422
+    assert f"{label}: " in response.get_data(as_text=True)       # the summary names the field
+    assert db.session.scalar(select(Quiz).where(Quiz.slug == "number-check")) is None
+
+
+def test_quiz_builder_refuses_an_upside_down_difficulty_range(client, login_as, make_quiz):
+    login_as("trainer", locale="en")
+    make_quiz(n_questions=4)
+    response = client.post_form("/quizzes/manage/new", {**BUILDER, "sections-0-difficulty_min": "4",
+                                                        "sections-0-difficulty_max": "2"})
+    assert response.status_code == 422 and "Section 1 · Difficulty to: " in response.get_data(as_text=True)
+    assert client.post_form("/quizzes/manage/new", BUILDER).status_code == 302
+
+
+def graded_case_slot(make_user, make_quiz):
+    agent = make_user()
+    quiz = make_quiz(n_questions=1, assign_to=agent, case=True)
+    attempt = start_attempt(agent, quiz)
+    case = next(s for s in attempt.slots if s.question_version.type_key == "case_analysis")
+    save_response(attempt, case.position, "先道歉，再说明处理时限。", seq=1)
+    finalise(attempt, "agent")
+    return case
+
+
+def test_grading_starts_unrated_and_refuses_a_forgotten_criterion(client, login_as, make_user, make_quiz):
+    case = graded_case_slot(make_user, make_quiz)
+    login_as("trainer", locale="en")
+    form = client.get(f"/quizzes/grading/{case.id}").get_data(as_text=True)
+    inputs = re.findall(r'<input[^>]*name="points-\d"[^>]*>', form)
+    assert len(inputs) == 2 and not any("value=" in i and 'value=""' not in i for i in inputs)  # none pre-filled
+
+    forgotten = client.post_form(f"/quizzes/grading/{case.id}", {"points-0": "3"})
+    assert forgotten.status_code == 422
+    assert "方案" in forgotten.get_data(as_text=True).split("flash-error", 1)[1].split("</p>", 1)[0]
+    db.session.refresh(case)
+    assert case.needs_grading and case.rubric_scores is None
+
+    zero = client.post_form(f"/quizzes/grading/{case.id}", {"points-0": "0", "points-1": "0"})
+    assert zero.status_code == 302            # a zero that was given is a grade
+    db.session.refresh(case)
+    assert case.rubric_scores == [0, 0] and not case.needs_grading
+
+
+@pytest.mark.parametrize("value", NOT_NUMBERS + ["4.5"])
+def test_grading_refuses_points_that_are_not_points(client, login_as, make_user, make_quiz, value):
+    case = graded_case_slot(make_user, make_quiz)
+    login_as("trainer", locale="en")
+    response = client.post_form(f"/quizzes/grading/{case.id}", {"points-0": value, "points-1": "5"})
+    assert response.status_code == 422
+    assert "共情: " in response.get_data(as_text=True)          # criterion 共情 is worth 4 points
+    db.session.refresh(case)
+    assert case.needs_grading and case.rubric_scores is None

@@ -106,3 +106,17 @@ def test_sync_is_idempotent_versions_changes_and_retires(app, make_user):
     content.scenarios = [s for s in content.scenarios if s.spec.id != "test-roleplay"]
     assert sync_content(content)["retired"] == 1
     assert db.session.scalar(select(Scenario.status).where(Scenario.slug == "test-roleplay")) == "retired"
+
+
+def test_numbers_in_rubrics_and_drills_must_be_finite(tmp_path):
+    root = tmp_path / "scenarios"
+    write(root, "rubrics", "sheet.yaml", samples.RUBRIC.replace("weight: 3", "weight: .nan"))
+    write(root, "drills", "drill.yaml", samples.DRILL.replace("points: {communication: 2}",
+                                                              "points: {communication: .inf}"))
+    errors = load_scenarios(root).errors
+    rubric_line = next(i for i, text in enumerate(samples.RUBRIC.splitlines()) if "weight: 3" in text) + 1
+    drill_line = next(i for i, text in enumerate(samples.DRILL.splitlines()) if "communication: 2}" in text) + 1
+    assert [(e.path, e.line, e.field) for e in errors] == [
+        ("scenarios/rubrics/sheet.yaml", rubric_line, "criteria.1.weight"),
+        ("scenarios/drills/drill.yaml", drill_line, "nodes.open.choices.0.points.communication")]
+    assert all("finite" in e.message for e in errors)

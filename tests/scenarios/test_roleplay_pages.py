@@ -286,3 +286,41 @@ def test_the_agreement_block_is_the_largest_complete_one():
     table = agreement_across(sessions)
     assert len(table.sessions) == 3 and len(table.raters) == 2
     assert table.icc is not None and table.dropped_sessions == 3
+
+
+def test_a_fresh_sheet_starts_unrated(client, login_as, world):
+    _, _, _, people = world
+    session = new_session(world)
+    login_as(user=people["peer"])
+    form = client.get(f"/scenarios/roleplays/{session.id}").get_data(as_text=True).split('data-testid="sheet-form"')[1]
+    assert 'type="radio"' in form and "checked" not in form.split("</form>")[0]
+
+
+@pytest.mark.parametrize("value", ["", "-1", "1e999", "nan", "inf", "99999999999999999999", "1.0", "２"])
+def test_a_sheet_refusal_names_each_unrated_criterion(client, login_as, world, value):
+    _, _, _, people = world
+    people["peer"].locale = "en"
+    db.session.commit()
+    session = new_session(world)
+    login_as(user=people["peer"])
+    response = sheet(client, session, {"c_greet": "1", "c_solve": value})      # privacy forgotten
+    assert response.status_code == 422
+    alert = response.get_data(as_text=True).split('role="alert"')[1].split("</p>")[0]
+    assert "Solving" in alert and "Privacy" in alert and "Greeting" not in alert
+    rater = db.session.scalar(select(RoleplayRater).where(RoleplayRater.user_id == people["peer"].id))
+    assert rater.submitted_at is None
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e999", "-1", "99999999999999999999"])
+def test_the_supervisor_weight_is_a_finite_number_in_range(client, login_as, world, value):
+    roleplay, _, _, people = world
+    people["manager"].locale = "en"
+    db.session.commit()
+    login_as(user=people["manager"])
+    response = client.post_form("/scenarios/roleplays/new", {
+        "scenario_id": roleplay.id, "agent": people["agent"].employee_no, "observers": people["trainer"].employee_no,
+        "held_on": "2026-12-01", "supervisor_weight": value})
+    assert response.status_code == 200
+    weight_field = response.get_data(as_text=True).split('name="supervisor_weight"')[1].split("</div>")[0]
+    assert "Number must be between 1 and 10" in weight_field
+    assert db.session.scalar(select(RoleplaySession)) is None

@@ -4,9 +4,11 @@ headers at run time and read in routes.py (`read_mapping`)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, FloatField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.form_fields import FiniteFloatField
 
 
 class KpiUploadForm(FlaskForm):
@@ -29,7 +31,7 @@ class MetricForm(FlaskForm):
     bands = TextAreaField(_l("Bands (one per line: threshold = points)"), validators=[InputRequired(),
                                                                                      Length(max=2000)])
     interpolate = BooleanField(_l("Linear between thresholds"))
-    weight = FloatField(_l("Weight in the KPI dimension"), validators=[InputRequired(), NumberRange(0, 1000)])
+    weight = FiniteFloatField(_l("Weight in the KPI dimension"), validators=[InputRequired(), NumberRange(0, 1000)])
     formula_zh = TextAreaField(_l("Formula (Chinese)"), validators=[Optional(), Length(max=2000)])
     formula_en = TextAreaField(_l("Formula (English)"), validators=[Optional(), Length(max=2000)])
     active = BooleanField(_l("In use"))

@@ -3,8 +3,10 @@ rubric at run time and read in routes.py (`read_sheet`)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FloatField, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.form_fields import FiniteFloatField
 
 
 class SessionForm(FlaskForm):
@@ -15,7 +17,7 @@ class SessionForm(FlaskForm):
     customer_player = StringField(_l("Plays the customer (employee number, optional)"),
                                   validators=[Optional(), Length(max=32)])
     held_on = DateField(_l("Date"), validators=[InputRequired()])
-    supervisor_weight = FloatField(_l("Weight of a supervisor's sheet (a peer's counts 1)"),
+    supervisor_weight = FiniteFloatField(_l("Weight of a supervisor's sheet (a peer's counts 1)"),
                                    validators=[Optional(), NumberRange(min=1, max=10)])
 
 

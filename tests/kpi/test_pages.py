@@ -157,6 +157,12 @@ def test_admins_edit_the_catalogue_and_each_change_is_a_version(client, login_as
         bad = client.post_form(f"/kpi/metrics/{metric.id}", {**form, "bands": "80 = 80\n" + bands})
         assert bad.status_code == 200 and "line 2" in bad.get_data(as_text=True) and reason in \
             bad.get_data(as_text=True), bands
+    weight_before = metric.weight
+    for weight, reason in (("nan", "Enter an ordinary number"), ("inf", "Enter an ordinary number"),
+                           ("1e999", "Enter an ordinary number"), ("-1", "between 0 and 1000")):
+        bad = client.post_form(f"/kpi/metrics/{metric.id}", {**form, "weight": weight})
+        assert bad.status_code == 200 and reason in bad.get_data(as_text=True), weight
+        assert db.session.get(Metric, metric.id).weight == weight_before
     versions = db.session.scalar(select(func.count(CatalogueVersion.id)))
     assert client.post_form(f"/kpi/metrics/{metric.id}", form).status_code == 302
     metric = db.session.get(Metric, metric.id)

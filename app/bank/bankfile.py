@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass
 
 import yaml
 
@@ -30,15 +31,25 @@ def _str(dumper, value: str):
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-def _list(dumper, value: list):
-    """Short lists of words on one line (tags: [退款, 时效]); lists of entries as blocks."""
-    flat = all(isinstance(v, (str, int, float)) and "\n" not in str(v) for v in value)
-    return dumper.represent_sequence("tag:yaml.org,2002:seq", value,
-                                     flow_style=flat and sum(len(str(v)) for v in value) <= 60)
+class _Block(str):
+    """Text the bank strips (stem, explanation): written as the authors do, `key: |` and the text below."""
+
+
+def _block(dumper, value: _Block):
+    return dumper.represent_scalar("tag:yaml.org,2002:str", str(value) + "\n", style="|")
+
+
+class _OneLine(list):
+    """A list written on one line, as authors write tags: [退款, 时效]."""
+
+
+def _one_line(dumper, value: _OneLine):
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value), flow_style=True)
 
 
 _BankDumper.add_representer(str, _str)
-_BankDumper.add_representer(list, _list)
+_BankDumper.add_representer(_Block, _block)
+_BankDumper.add_representer(_OneLine, _one_line)
 
 
 def _canonical(value) -> str:
@@ -69,7 +80,7 @@ def minimal_payload(type_key: str, payload: dict) -> dict:
             return False
 
     def droppable(value) -> bool:  # numbers stay: an explicit `fraction: 0` reads better than none
-        return isinstance(value, bool) or value in ("", None, [], {})
+        return isinstance(value, (bool, str)) or value in (None, [], {})
 
     result = copy.deepcopy(payload)
     if same(_integral(result)):
@@ -92,13 +103,13 @@ def entry(uid: str, *, type_key: str, category: str, competency: str, difficulty
     fields = {"id": uid, "type": type_key, "category": category, "competency": competency,
               "difficulty": difficulty}
     if tags:
-        fields["tags"] = list(tags)
+        fields["tags"] = _OneLine(tags)
     if title:
         fields["title"] = title
-    fields["stem"] = stem
+    fields["stem"] = _Block(stem)
     if stem_format != "plain":
         fields["stem_format"] = stem_format
-    fields["explanation"] = explanation
+    fields["explanation"] = _Block(explanation)
     return {**fields, **minimal_payload(type_key, payload)}
 
 
@@ -113,8 +124,17 @@ def _is_gap(line: str, column: int) -> bool:
     return not stripped or (stripped.startswith("#") and len(line) - len(line.lstrip()) <= column)
 
 
-def entry_spans(text: str) -> list[tuple[str | None, int, int, int]]:
-    """(id, first line, line after the last, column of the dash) of each entry, 0-based lines."""
+@dataclass(frozen=True)
+class Span:
+    uid: str | None
+    first: int          # 0-based line of the entry's dash
+    end: int            # the line after its last
+    column: int         # of the dash
+    keys: tuple[str, ...]
+
+
+def entry_spans(text: str) -> list[Span]:
+    """Where each entry of a bank file is, and the order of its keys."""
     node = safe_yaml.compose(text) if text.strip() else None
     if node is None:
         return []
@@ -124,39 +144,46 @@ def entry_spans(text: str) -> list[tuple[str | None, int, int, int]]:
     starts = []
     for item in node.value:
         dash = text.rindex("-", 0, item.start_mark.index + 1)
-        uid = None
-        if isinstance(item, yaml.MappingNode):
-            uid = next((v.value for k, v in item.value if k.value == "id" and isinstance(v, yaml.ScalarNode)), None)
-        starts.append((uid, text.count("\n", 0, dash), dash - (text.rfind("\n", 0, dash) + 1)))
+        pairs = item.value if isinstance(item, yaml.MappingNode) else []
+        keys = tuple(str(k.value) for k, _ in pairs)
+        uid = next((v.value for k, v in pairs if k.value == "id" and isinstance(v, yaml.ScalarNode)), None)
+        starts.append((uid, text.count("\n", 0, dash), dash - (text.rfind("\n", 0, dash) + 1), keys))
     spans = []
-    for index, (uid, first, column) in enumerate(starts):
+    for index, (uid, first, column, keys) in enumerate(starts):
         end = starts[index + 1][1] if index + 1 < len(starts) else len(lines)
         while end > first + 1 and _is_gap(lines[end - 1], column):
             end -= 1
-        spans.append((uid, first, end, column))
+        spans.append(Span(uid, first, end, column, keys))
     return spans
+
+
+def _in_order(fields: dict, keys: tuple[str, ...]) -> dict:
+    """The entry's keys in the order its author wrote them; new keys after."""
+    return {**{k: fields[k] for k in keys if k in fields}, **fields}
 
 
 def rewrite(text: str, replace: dict[str, dict | None], append: list[dict], header: str = "") -> str:
     """`text` with the entries named in `replace` replaced by new fields (None:
     removed) and `append` added at the end. A new file starts with `header`."""
     spans = entry_spans(text)
-    missing = set(replace) - {uid for uid, *_ in spans}
+    missing = set(replace) - {span.uid for span in spans}
     if missing:
         raise UnsplicableFile(f"no entry with id {', '.join(sorted(missing))}")
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
-    column = spans[0][3] if spans else 0
-    for uid, first, end, at in sorted(spans, key=lambda span: span[1], reverse=True):
-        if uid not in replace:
+    column = spans[0].column if spans else 0
+    for span in sorted(spans, key=lambda span: span.first, reverse=True):
+        if span.uid not in replace:
             continue
-        if replace[uid] is None:
+        first, end = span.first, span.end
+        if replace[span.uid] is None:
             if end < len(lines) and not lines[end].strip() and (first == 0 or not lines[first - 1].strip()):
                 end += 1  # no double blank line where the entry was
             lines[first:end] = []
         else:
-            lines[first:end] = dump_entry(replace[uid], at).splitlines(keepends=True)
+            fields = _in_order(replace[span.uid], span.keys)
+            lines[first:end] = dump_entry(fields, span.column).splitlines(keepends=True)
     out = "".join(lines) if lines else (header.rstrip("\n") + "\n" if header else "")
     for fields in append:
         if out.strip() and not out.endswith("\n\n"):

@@ -1,4 +1,4 @@
-"""Writes to the question bank: syncing files, new versions, retiring."""
+"""Writes to the question bank: syncing files, new versions, retiring, writing back to files."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from app.extensions import db
 
 
 @dataclass(frozen=True)
-class SyncConflict:
-    """A question whose database version differs from its file and was not (or, forced, was) overwritten."""
+class Comparison:
+    """A question against its file entry: the verdict, and the fields in which they differ."""
     path: str
     line: int | None
     uid: str
@@ -62,8 +62,8 @@ class SyncReport:
     # questions made in the app that a file now holds unchanged (after `content export`)
     now_in_files: list[str] = field(default_factory=list)
     # browser versions kept although the file differs; and, with --force, those replaced by the file
-    conflicts: list[SyncConflict] = field(default_factory=list)
-    overridden: list[SyncConflict] = field(default_factory=list)
+    conflicts: list[Comparison] = field(default_factory=list)
+    overridden: list[Comparison] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -125,7 +125,7 @@ def loaded_fields(loaded: LoadedQuestion) -> dict:
             "tags": list(loaded.tags), "status": QuestionStatus.ACTIVE.value}
 
 
-def judge_question(question: Question, loaded: LoadedQuestion | None, *, force: bool = False) -> SyncConflict:
+def judge_question(question: Question, loaded: LoadedQuestion | None, *, force: bool = False) -> Comparison:
     """The verdict between a question and its file entry (None: the entry is gone), with the fields that differ."""
     if loaded is None:
         wanted = question.entry_state.retired()
@@ -138,7 +138,7 @@ def judge_question(question: Question, loaded: LoadedQuestion | None, *, force: 
     # a question made in the app has no file history: any difference is unattributed
     synced = question.synced_hash if question.source == "file" else None
     verdict = judge(question.entry_state, wanted, synced, force=force)
-    return SyncConflict(path, line, question.uid, verdict, fields, in_files=loaded is not None,
+    return Comparison(path, line, question.uid, verdict, fields, in_files=loaded is not None,
                         source=question.source)
 
 

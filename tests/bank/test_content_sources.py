@@ -166,12 +166,17 @@ def test_question_page_says_where_the_question_lives(bank, client, login_as, mak
     login_as("trainer")
     page = client.get(f"/bank/questions/{question('etq-001').id}").get_data(as_text=True)
     assert 'data-testid="source"' in page and "question_bank/etiquette/greetings.yaml:2" in page
+    form = client.get(f"/bank/questions/{question('etq-001').id}/edit").get_data(as_text=True)
+    assert "question_bank/etiquette/greetings.yaml:2" in form and "content export" in form
     edit_in_browser(client, "etq-001", stem="下列哪句开场白最规范？")
     page = client.get(f"/bank/questions/{question('etq-001').id}").get_data(as_text=True)
     assert "Edited in the browser since the file version" in page and "content export" in page
     made = make_browser_question(make_user("trainer"))
     page = client.get(f"/bank/questions/{made.id}").get_data(as_text=True)
-    assert "Made in the browser" in page
+    assert "Made in the browser" in page and "question_bank/_browser/" in page
+    made.source = "import"
+    db.session.commit()
+    assert "Imported in the app" in client.get(f"/bank/questions/{made.id}").get_data(as_text=True)
 
 
 # --- content export -----------------------------------------------------------------

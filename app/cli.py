@@ -46,8 +46,15 @@ def register_cli(app: Flask) -> None:
 
     @content.command("sync")
     @click.option("--check", is_flag=True, help="Only validate; exit non-zero with file:line errors.")
-    def content_sync_command(check: bool):
-        """Load question_bank/ and scenarios/ into the database (idempotent, all or nothing)."""
+    @click.option("--force", is_flag=True,
+                  help="Take the files' versions even over questions edited in the browser since the last sync.")
+    def content_sync_command(check: bool, force: bool):
+        """Load question_bank/ and scenarios/ into the database (idempotent, all or nothing).
+
+        A question edited in the browser since the last sync keeps the browser's
+        version: it is listed as a conflict on stderr (exit status stays 0) until
+        `content export` writes it to its file or `--force` takes the file's.
+        """
         from app.bank.schema import load_question_bank
         from app.bank.services import sync_questions
         from app.quiz.content import load_quiz_files
@@ -71,16 +78,51 @@ def register_cli(app: Flask) -> None:
             click.echo(f"{len(questions)} questions, {len(quizzes)} quizzes, {len(scenarios.rubrics)} rubrics "
                        f"and {len(scenarios.scenarios)} scenarios OK.")
             return
-        report = sync_questions(questions)
+        report = sync_questions(questions, force=force)
+        for replaced in report.overridden:
+            click.echo(replaced.message, err=True)
+        for conflict in report.conflicts:
+            click.echo(conflict.message, err=True)
+        if report.conflicts:
+            click.echo(f"{len(report.conflicts)} conflicts: the browser's versions stay current. Run "
+                       "`flask --app app content export` to write them to the files, or "
+                       "`flask --app app content sync --force` to take the files' versions.", err=True)
         counts = report.summary()
         click.echo("questions: " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in counts.items()))
-        quiz_counts = sync_quizzes(quizzes)
-        click.echo("quizzes: " + ", ".join(f"{name} {n}" for name, n in quiz_counts.items()))
+        quiz_report = sync_quizzes(quizzes, force=force)
+        for conflict in quiz_report.conflicts:
+            click.echo(conflict, err=True)
+        click.echo("quizzes: " + ", ".join(f"{name} {n}" for name, n in quiz_report.counts.items()))
         scenario_counts = sync_content(scenarios)
         click.echo("scenarios: " + ", ".join(f"{name.replace('_', ' ')} {n}" for name, n in scenario_counts.items()))
         from app.kpi.catalogue import seed_catalogue
 
         click.echo(f"KPI catalogue: {seed_catalogue()} default metrics added.")
+
+    @content.command("export")
+    @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+                  help="Write the changed files under this folder instead of question_bank/.")
+    @click.option("--force", is_flag=True, help="Also write browser versions over entries changed in their file "
+                                                "since the last sync.")
+    def content_export_command(out: Path | None, force: bool):
+        """Write questions made or edited in the browser back to question_bank/ YAML (all or nothing)."""
+        from app.bank.services import export_to_files
+
+        root = Path(app.config["QUESTION_BANK_DIR"])
+        result = export_to_files(root, out or root, force=force)
+        for problem in result.problems:
+            click.echo(problem, err=True)
+        if result.problems:
+            click.echo(f"{len(result.problems)} problems; nothing written.", err=True)
+            sys.exit(1)
+        if not result.files:
+            click.echo("Every question is in step with its file: nothing to export.")
+            return
+        for written in result.files:
+            click.echo(f"{written.shown}: {written.updated} updated, {written.added} added, "
+                       f"{written.removed} removed")
+        click.echo(f"{len(result.files)} files written. Review and commit them, then run "
+                   "`flask --app app content sync` to record them.")
 
     kpi = click.Group("kpi", help="KPI data.")
     app.cli.add_command(kpi)

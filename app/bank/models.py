@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.bank.sources import EntryState
 from app.bank.types import QuestionType, get_type
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
@@ -61,10 +62,16 @@ class Question(db.Model):
     competency: Mapped[str] = mapped_column(String(32), index=True)
     difficulty: Mapped[int] = mapped_column(Integer, default=3)
     status: Mapped[str] = mapped_column(String(16), default=QuestionStatus.ACTIVE.value, index=True)
-    # "file" questions are owned by question_bank/*.yaml and synced from there;
-    # "browser" and "import" questions are owned by the database.
+    # "file" questions come from question_bank/*.yaml (path and line of their entry);
+    # "browser" and "import" questions were made in the app, until `content export`
+    # writes them to a file and a sync finds them there.
     source: Mapped[str] = mapped_column(String(16), default="browser")
     source_path: Mapped[str | None] = mapped_column(String(255))
+    source_line: Mapped[int | None] = mapped_column(Integer)
+    # Digest of the state (EntryState) the database last took from, or found equal
+    # to, the file; a sync compares it to tell a file change from a browser edit.
+    # None until a sync records one.
+    synced_hash: Mapped[str | None] = mapped_column(String(64))
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("question_versions.id", use_alter=True, ondelete="SET NULL")
     )
@@ -84,6 +91,20 @@ class Question(db.Model):
     @property
     def area(self) -> str:
         return self.category.split("/", 1)[0]
+
+    @property
+    def entry_state(self) -> EntryState:
+        return EntryState(self.current_version.content_hash, self.category, self.competency, self.difficulty,
+                          tuple(self.tags or ()), self.status)
+
+    @property
+    def state(self) -> str:
+        """in_step, browser_edit or unrecorded for a file question; else its source (browser, import)."""
+        if self.source != "file":
+            return self.source
+        if self.synced_hash is None:
+            return "unrecorded"
+        return "in_step" if self.entry_state.digest == self.synced_hash else "browser_edit"
 
 
 class QuestionVersion(db.Model):

@@ -1,8 +1,11 @@
-"""Writes to the question bank: syncing files, new versions, retiring."""
+"""Writes to the question bank: syncing files, new versions, retiring, writing back to files."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -11,7 +14,41 @@ from app.auth.services import record_audit
 from app.bank.models import Question, QuestionStatus, QuestionVersion
 from app.bank.schema import LoadedQuestion
 from app.bank.search import searchable_text
+from app.bank.sources import EntryState, Verdict, differing_fields, judge
 from app.extensions import db
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A question against its file entry: the verdict, and the fields in which they differ."""
+    path: str
+    line: int | None
+    uid: str
+    verdict: Verdict
+    fields: tuple[str, ...]
+    in_files: bool = True
+    source: str = "file"
+
+    @property
+    def message(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else (self.path or "(no file)")
+        return f"{where}: {self.uid}: {self._what()} (fields: {', '.join(self.fields)})"
+
+    def _what(self) -> str:
+        if self.verdict == Verdict.FORCED:
+            return "the file's version replaced the browser's edit"
+        if self.source != "file":
+            made = "imported in the app" if self.source == "import" else "made in the browser"
+            return f"{made} with the same id as this file entry"
+        if not self.in_files:
+            if self.verdict == Verdict.NO_RECORD:
+                return "removed from the files, and no sync has recorded whether the browser changed it"
+            return "removed from the files but changed in the browser since the last sync"
+        if self.verdict == Verdict.BROWSER_EDIT:
+            return "edited in the browser since the last sync"
+        if self.verdict == Verdict.BOTH_CHANGED:
+            return "changed in the file and in the browser since the last sync"
+        return "differs from its file and no sync has recorded which side changed"
 
 
 @dataclass
@@ -22,15 +59,22 @@ class SyncReport:
     unchanged: list[str] = field(default_factory=list)
     reactivated: list[str] = field(default_factory=list)
     metadata_changed: list[str] = field(default_factory=list)
+    # questions made in the app that a file now holds unchanged (after `content export`)
+    now_in_files: list[str] = field(default_factory=list)
+    # browser versions kept although the file differs; and, with --force, those replaced by the file
+    conflicts: list[Comparison] = field(default_factory=list)
+    overridden: list[Comparison] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.added or self.new_version or self.retired or self.reactivated or self.metadata_changed)
+        return bool(self.added or self.new_version or self.retired or self.reactivated or self.metadata_changed
+                    or self.now_in_files)
 
     def summary(self) -> dict[str, int]:
         return {"added": len(self.added), "new_version": len(self.new_version), "retired": len(self.retired),
                 "unchanged": len(self.unchanged), "reactivated": len(self.reactivated),
-                "metadata_changed": len(self.metadata_changed)}
+                "metadata_changed": len(self.metadata_changed), "now_in_files": len(self.now_in_files),
+                "conflicts": len(self.conflicts), "overridden": len(self.overridden)}
 
 
 def add_version(question: Question, loaded: LoadedQuestion | None = None, *, type_key=None, title="", stem="",
@@ -61,19 +105,95 @@ def refresh_search_text(question: Question) -> None:
                                                question.tags or [], question.category)
 
 
-def _apply_metadata(question: Question, loaded: LoadedQuestion) -> bool:
-    wanted = {"category": loaded.category, "competency": loaded.competency, "difficulty": loaded.difficulty,
-              "tags": list(loaded.tags), "source_path": loaded.path}
-    changed = False
-    for name, value in wanted.items():
-        if getattr(question, name) != value:
-            setattr(question, name, value)
-            changed = name != "source_path" or changed
-    return changed
+def file_state(loaded: LoadedQuestion) -> EntryState:
+    return EntryState(loaded.content_hash, loaded.category, loaded.competency, loaded.difficulty, loaded.tags,
+                      QuestionStatus.ACTIVE.value)
 
 
-def sync_questions(loaded: list[LoadedQuestion], actor: User | None = None) -> SyncReport:
-    """Make the database match the files; idempotent. Commits once."""
+def question_fields(question: Question) -> dict:
+    version = question.current_version
+    return {"type_key": version.type_key, "title": version.title, "stem": version.stem,
+            "stem_format": version.stem_format, "payload": version.payload, "explanation": version.explanation,
+            "category": question.category, "competency": question.competency, "difficulty": question.difficulty,
+            "tags": list(question.tags or []), "status": question.status}
+
+
+def loaded_fields(loaded: LoadedQuestion) -> dict:
+    return {"type_key": loaded.type_key, "title": loaded.title, "stem": loaded.stem,
+            "stem_format": loaded.stem_format, "payload": loaded.payload, "explanation": loaded.explanation,
+            "category": loaded.category, "competency": loaded.competency, "difficulty": loaded.difficulty,
+            "tags": list(loaded.tags), "status": QuestionStatus.ACTIVE.value}
+
+
+def judge_question(question: Question, loaded: LoadedQuestion | None, *, force: bool = False) -> Comparison:
+    """The verdict between a question and its file entry (None: the entry is gone), with the fields that differ."""
+    if loaded is None:
+        wanted = question.entry_state.retired()
+        fields = ("status",) if question.status != wanted.status else ()
+        path, line = question.source_path or "", question.source_line
+    else:
+        wanted = file_state(loaded)
+        fields = tuple(differing_fields(question_fields(question), loaded_fields(loaded)))
+        path, line = loaded.path, loaded.line
+    # a question made in the app has no file history: any difference is unattributed
+    synced = question.synced_hash if question.source == "file" else None
+    verdict = judge(question.entry_state, wanted, synced, force=force)
+    return Comparison(path, line, question.uid, verdict, fields, in_files=loaded is not None,
+                        source=question.source)
+
+
+def _take_file(question: Question, item: LoadedQuestion, report: SyncReport) -> None:
+    metadata = {"category": item.category, "competency": item.competency, "difficulty": item.difficulty,
+                "tags": list(item.tags)}
+    metadata_changed = any(getattr(question, name) != value for name, value in metadata.items())
+    for name, value in metadata.items():
+        setattr(question, name, value)
+    if question.status != QuestionStatus.ACTIVE:
+        question.status = QuestionStatus.ACTIVE.value
+        report.reactivated.append(item.uid)
+    if question.current_version is None or question.current_version.content_hash != item.content_hash:
+        add_version(question, item)
+        report.new_version.append(item.uid)
+    elif metadata_changed:
+        refresh_search_text(question)
+        report.metadata_changed.append(item.uid)
+
+
+def _sync_entry(question: Question, item: LoadedQuestion, report: SyncReport, force: bool) -> None:
+    found = judge_question(question, item, force=force)
+    if found.verdict.keeps_browser:
+        report.conflicts.append(found)
+        if question.source == "file":  # it still lives there, perhaps moved
+            question.source_path, question.source_line = item.path, item.line
+        return
+    was_in_files = question.source == "file"
+    question.source, question.source_path, question.source_line = "file", item.path, item.line
+    if found.verdict == Verdict.IN_STEP:
+        (report.unchanged if was_in_files else report.now_in_files).append(item.uid)
+    else:
+        if found.verdict == Verdict.FORCED:
+            report.overridden.append(found)
+        _take_file(question, item, report)
+    question.synced_hash = file_state(item).digest
+
+
+def _sync_removed(question: Question, report: SyncReport, force: bool) -> None:
+    found = judge_question(question, None, force=force)
+    if found.verdict.keeps_browser:
+        report.conflicts.append(found)
+        return
+    if found.verdict != Verdict.IN_STEP:
+        if found.verdict == Verdict.FORCED:
+            report.overridden.append(found)
+        question.status = QuestionStatus.RETIRED.value
+        report.retired.append(question.uid)
+    question.synced_hash = question.entry_state.digest
+
+
+def sync_questions(loaded: list[LoadedQuestion], actor: User | None = None, *, force: bool = False) -> SyncReport:
+    """Make the database match the files, except where the browser changed a
+    question since the last sync: that is kept and reported (unless force).
+    Idempotent. Commits once."""
     report = SyncReport()
     existing = {q.uid: q for q in db.session.scalars(select(Question))}
     seen = set()
@@ -81,35 +201,161 @@ def sync_questions(loaded: list[LoadedQuestion], actor: User | None = None) -> S
         seen.add(item.uid)
         question = existing.get(item.uid)
         if question is None:
-            question = Question(uid=item.uid, source="file", status=QuestionStatus.ACTIVE.value)
-            _apply_metadata(question, item)
+            question = Question(uid=item.uid, source="file", source_path=item.path, source_line=item.line,
+                                status=QuestionStatus.ACTIVE.value)
+            _take_file(question, item, SyncReport())
+            question.synced_hash = file_state(item).digest
             db.session.add(question)
-            add_version(question, item)
             report.added.append(item.uid)
             continue
-        question.source = "file"
-        metadata_changed = _apply_metadata(question, item)
-        if question.status != QuestionStatus.ACTIVE:
-            question.status = QuestionStatus.ACTIVE.value
-            report.reactivated.append(item.uid)
-        current = question.current_version
-        if current is None or current.content_hash != item.content_hash:
-            add_version(question, item)
-            report.new_version.append(item.uid)
-        else:
-            if metadata_changed:
-                refresh_search_text(question)
-                report.metadata_changed.append(item.uid)
-            if item.uid not in report.reactivated and not metadata_changed:
-                report.unchanged.append(item.uid)
+        _sync_entry(question, item, report, force)
     for uid, question in existing.items():
-        if question.source == "file" and uid not in seen and question.status == QuestionStatus.ACTIVE:
-            question.status = QuestionStatus.RETIRED.value
-            report.retired.append(uid)
-    if report.changed:
-        record_audit(actor, "questions.sync", "question_bank", None, None, report.summary())
+        if question.source == "file" and uid not in seen and question.current_version is not None:
+            _sync_removed(question, report, force)
+    if report.changed or report.overridden:
+        record_audit(actor, "questions.sync", "question_bank", None, None,
+                     {**report.summary(), "overridden_uids": [c.uid for c in report.overridden]})
     db.session.commit()
     return report
+
+
+# --- writing the database back to the files ----------------------------------------
+
+BROWSER_FOLDER = "_browser"
+BROWSER_FILE_HEADER = ("# Questions made in the app, written by `flask --app app content export`.\n"
+                       "# Edit them here like any other bank file, then run `flask --app app content sync`.\n")
+
+
+@dataclass
+class WrittenFile:
+    shown: str
+    updated: int = 0
+    added: int = 0
+    removed: int = 0
+
+
+@dataclass
+class ExportResult:
+    files: list[WrittenFile] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _FilePlan:
+    replace: dict = field(default_factory=dict)
+    append: list = field(default_factory=list)
+    added: int = 0
+
+
+def browser_file_for(category: str) -> Path:
+    """Where `content export` puts a question made in the app: one file per area."""
+    area = re.sub(r'[\\/:*?"<>|\s]+', "_", category.split("/", 1)[0]).strip("._") or "uncategorised"
+    return Path(BROWSER_FOLDER) / f"{area}.yaml"
+
+
+def _in_bank(shown_path: str) -> Path:
+    """question_bank/a/b.yaml → a/b.yaml (paths are stored with the bank folder's name in front)."""
+    return Path(*Path(shown_path).parts[1:])
+
+
+def _export_target(question: Question, item: LoadedQuestion | None, force: bool) -> tuple[Path, str] | str | None:
+    """(file in the bank, replace | remove | append); a problem; or None when there is nothing to write."""
+    if item is None and question.source != "file":
+        if question.status != QuestionStatus.ACTIVE:
+            return None
+        return browser_file_for(question.category), "append"
+    found = judge_question(question, item, force=force)
+    if found.verdict in (Verdict.IN_STEP, Verdict.FROM_FILE):
+        return None
+    if found.verdict not in (Verdict.BROWSER_EDIT, Verdict.FORCED):
+        return f"{found.message}; `content export --force` writes the browser's version over the file's"
+    if item is not None:
+        return _in_bank(item.path), "replace" if question.status == QuestionStatus.ACTIVE else "remove"
+    target = _in_bank(question.source_path) if question.source_path else browser_file_for(question.category)
+    return target, "append"
+
+
+def _entry_fields(question: Question, shown: str) -> tuple[dict | None, list[str]]:
+    """The question as a bank entry, read back to prove the file will hold exactly it."""
+    from app.bank import bankfile
+    from app.bank.schema import parse_question_file
+
+    version = question.current_version
+    fields = bankfile.entry(question.uid, type_key=version.type_key, category=question.category,
+                            competency=question.competency, difficulty=question.difficulty,
+                            tags=list(question.tags or []), title=version.title, stem=version.stem,
+                            stem_format=version.stem_format, explanation=version.explanation,
+                            payload=version.payload)
+    reread, errors = parse_question_file(shown, bankfile.dump_entry(fields))
+    if errors:
+        return None, [f"{shown}: {question.uid}: {e.field or 'question'}: {e.message} "
+                      "(fix it in the browser, then export again)" for e in errors]
+    wanted = {**question_fields(question), "status": QuestionStatus.ACTIVE.value}
+    if file_state(reread[0]) != dataclasses.replace(question.entry_state, status=QuestionStatus.ACTIVE.value):
+        differ = ", ".join(differing_fields(wanted, loaded_fields(reread[0])))
+        return None, [f"{shown}: {question.uid}: a bank file cannot hold this question unchanged (fields: {differ}); "
+                      "fix it in the browser, then export again"]
+    return fields, []
+
+
+def export_to_files(root: Path, out: Path, *, force: bool = False) -> ExportResult:
+    """Write the questions made in the app, and the browser's edits of file
+    questions, into question_bank/ files under `out` — all or nothing. Other
+    entries, comments and layout in those files are kept as they are."""
+    from app.bank import bankfile
+    from app.bank.schema import load_question_bank, parse_question_file
+
+    result = ExportResult()
+    loaded, errors = load_question_bank(root)
+    if errors:
+        result.problems = [str(e) for e in errors] + [f"fix the files in {root} first"]
+        return result
+    by_uid = {item.uid: item for item in loaded}
+    plans: dict[Path, _FilePlan] = {}
+    questions = db.session.scalars(select(Question).where(Question.current_version_id.is_not(None))
+                                   .order_by(Question.id))
+    for question in questions:
+        target = _export_target(question, by_uid.get(question.uid), force)
+        if target is None:
+            continue
+        if isinstance(target, str):
+            result.problems.append(target)
+            continue
+        relative, action = target
+        plan = plans.setdefault(relative, _FilePlan())
+        if action == "remove":
+            plan.replace[question.uid] = None
+            continue
+        fields, problems = _entry_fields(question, f"{root.name}/{relative.as_posix()}")
+        result.problems.extend(problems)
+        if action == "replace":
+            plan.replace[question.uid] = fields
+        else:
+            plan.append.append(fields)
+    texts = {}
+    for relative, plan in sorted(plans.items()):
+        shown = f"{root.name}/{relative.as_posix()}"
+        source = root / relative
+        old = source.read_text(encoding="utf-8-sig") if source.exists() else ""
+        header = BROWSER_FILE_HEADER if relative.parts[0] == BROWSER_FOLDER else ""
+        try:
+            text = bankfile.rewrite(old, plan.replace, plan.append, header)
+        except bankfile.UnsplicableFile as error:
+            result.problems.append(f"{shown}: {error}")
+            continue
+        result.problems.extend(str(e) for e in parse_question_file(shown, text)[1])
+        texts[relative] = text
+        result.files.append(WrittenFile(
+            shown if out == root else str(out / relative),
+            updated=sum(1 for f in plan.replace.values() if f is not None),
+            added=len(plan.append), removed=sum(1 for f in plan.replace.values() if f is None)))
+    if result.problems:
+        result.files = []
+        return result
+    for relative, text in texts.items():
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        (out / relative).write_text(text, encoding="utf-8")
+    return result
 
 
 def count_questions(status: str = QuestionStatus.ACTIVE.value) -> int:

@@ -407,16 +407,30 @@ def quiz_result(user: User, quiz: Quiz) -> float | None:
 
 # --- quizzes from files ----------------------------------------------------------
 
-def sync_quizzes(specs) -> dict[str, int]:
-    """Create or update file quizzes; retire those whose file is gone. Commits."""
+@dataclass
+class QuizSyncReport:
+    counts: dict[str, int]
+    conflicts: list[str]
+
+
+def sync_quizzes(specs, *, force: bool = False) -> QuizSyncReport:
+    """Create or update file quizzes; retire those whose file is gone. A quiz
+    made in the browser is never taken over by a file with its ID (reported,
+    unless force). File quizzes cannot be edited in the browser. Commits."""
     from app.quiz.models import QuizSection
 
-    counts = {"added": 0, "updated": 0, "retired": 0}
+    counts = {"added": 0, "updated": 0, "retired": 0, "conflicts": 0}
+    conflicts = []
     existing = {q.slug: q for q in db.session.scalars(select(Quiz))}
     seen = set()
     for spec, path in specs:
         seen.add(spec.id)
         quiz = existing.get(spec.id)
+        if quiz is not None and quiz.source != "file" and not force:
+            counts["conflicts"] += 1
+            conflicts.append(f"{path}: {spec.id}: a quiz made in the browser has this ID; it is kept and the file "
+                             "is not loaded (rename one of them, or `content sync --force` to replace it)")
+            continue
         if quiz is None:
             quiz = Quiz(slug=spec.id, source="file")
             db.session.add(quiz)
@@ -447,7 +461,7 @@ def sync_quizzes(specs) -> dict[str, int]:
             quiz.status = "retired"
             counts["retired"] += 1
     db.session.commit()
-    return counts
+    return QuizSyncReport(counts, conflicts)
 
 
 def assign(actor: User, target_column: str, target_id: int, people, team_ids, tiers, due_on) -> int:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_content_source'
-down_revision = '0007_kpi_jobs'
+down_revision = '0008_user_sessions'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     FieldList,
-    FloatField,
     Form,
     FormField,
     HiddenField,
@@ -22,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.bank.models import COMPETENCY_LABELS, TYPE_LABELS
+from app.form_fields import FiniteFloatField
 
 
 def choices_of(pairs) -> list[SelectChoice]:
@@ -61,7 +61,7 @@ class QuestionFilterForm(FlaskForm):
 
 class OptionRow(Form):
     text = StringField(_l("Option"), validators=[Optional(), Length(max=1000)])
-    fraction = FloatField(_l("Credit (−1…1)"), default=0, validators=[Optional(), NumberRange(-1, 1)])
+    fraction = FiniteFloatField(_l("Credit (−1…1)"), default=0, validators=[Optional(), NumberRange(-1, 1)])
     feedback = StringField(_l("Feedback"), validators=[Optional(), Length(max=1000)])
     # the text's format when a file brought one (markdown, html); kept through an edit
     format = HiddenField()
@@ -69,14 +69,14 @@ class OptionRow(Form):
 
 class AnswerRow(Form):
     text = StringField(_l("Accepted answer"), validators=[Optional(), Length(max=500)])
-    fraction = FloatField(_l("Credit (0…1)"), default=1, validators=[Optional(), NumberRange(0, 1)])
+    fraction = FiniteFloatField(_l("Credit (0…1)"), default=1, validators=[Optional(), NumberRange(0, 1)])
     feedback = StringField(_l("Feedback"), validators=[Optional(), Length(max=1000)])
 
 
 class NumericRow(Form):
-    value = FloatField(_l("Value"), validators=[Optional()])
-    tolerance = FloatField(_l("Tolerance (±)"), default=0, validators=[Optional(), NumberRange(min=0)])
-    fraction = FloatField(_l("Credit (0…1)"), default=1, validators=[Optional(), NumberRange(0, 1)])
+    value = FiniteFloatField(_l("Value"), validators=[Optional()])
+    tolerance = FiniteFloatField(_l("Tolerance (±)"), default=0, validators=[Optional(), NumberRange(min=0)])
+    fraction = FiniteFloatField(_l("Credit (0…1)"), default=1, validators=[Optional(), NumberRange(0, 1)])
     feedback = StringField(_l("Feedback"), validators=[Optional(), Length(max=1000)])
 
 
@@ -92,7 +92,7 @@ class ItemRow(Form):
 
 class RubricRow(Form):
     criterion = StringField(_l("Criterion"), validators=[Optional(), Length(max=300)])
-    points = FloatField(_l("Points"), validators=[Optional(), NumberRange(min=0)])
+    points = FiniteFloatField(_l("Points"), validators=[Optional(), NumberRange(min=0)])
 
 
 class QuestionForm(FlaskForm):

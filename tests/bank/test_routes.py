@@ -125,6 +125,21 @@ def test_invalid_payload_is_explained_and_nothing_saved(client, login_as):
     assert db.session.scalar(select(func.count(Question.id))) == 0
 
 
+@pytest.mark.parametrize("type_key,fields", [
+    ("numeric", {"numeric_answers-0-value": "1e999"}),
+    ("numeric", {"numeric_answers-0-value": "85", "numeric_answers-0-tolerance": "inf"}),
+    ("numeric", {"numeric_answers-0-value": "nan"}),
+    ("single_choice", {"options-0-text": "甲", "options-0-fraction": "nan", "options-1-text": "乙"}),
+    ("case_analysis", {"reference_answer": "先共情", "rubric-0-criterion": "共情", "rubric-0-points": "1e999"}),
+])
+def test_numbers_typed_in_the_editor_must_be_finite(client, login_as, type_key, fields):
+    login_as("trainer", locale="en")
+    response = client.post_form("/bank/questions/new", {**BASE, "type_key": type_key, "stem": "题干", **fields})
+    assert response.status_code == 200
+    assert "Enter an ordinary number" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count(Question.id))) == 0
+
+
 def test_edit_versions_only_when_content_changes(client, login_as, make_question):
     login_as("trainer")
     question = make_question()

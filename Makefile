@@ -36,8 +36,8 @@ lint: $(VENV)/.dev
 
 # Refresh the catalogues after changing user-facing strings.
 i18n-update: $(VENV)/.runtime
-	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext -k N_ -k M -o app/translations/messages.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F app/translations/babel.cfg -k _l -k lazy_gettext -k N_ -k M -o app/translations/messages.pot --no-location --sort-output --no-wrap .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 clean:
 	rm -rf $(VENV) .pytest_cache

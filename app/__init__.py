@@ -32,6 +32,14 @@ def create_app(config_class=None) -> Flask:
             "sqlite://" if app.testing else f"sqlite:///{os.path.join(app.instance_path, 'agentpath.db')}"
         )
 
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a proxy every request comes from its address: trust the forwarded client address
+        # (and scheme) from exactly that many proxies, so sign-in limits count per real client.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
     from app.web import BoundedInt
 
     app.url_map.converters["int"] = BoundedInt

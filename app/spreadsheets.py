@@ -75,8 +75,10 @@ def neutralise(value):
 
 
 def _xlsx_cell(value):
-    value = neutralise(value)
-    return _XML_ILLEGAL.sub("", value) if isinstance(value, str) else value
+    # Control characters go first: "\x01=HYPERLINK(…)" must not become a formula once they are gone.
+    if isinstance(value, str):
+        value = _XML_ILLEGAL.sub("", value)
+    return neutralise(value)
 
 
 def xlsx_bytes(sheets: Iterable[tuple[str, Sequence, Iterable[Sequence]]]) -> bytes:

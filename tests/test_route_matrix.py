@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.api.services import create_token
-from app.bank.services import QuestionData, save_question
 from app.auth.services import start_session
+from app.bank.services import QuestionData, save_question
 from app.extensions import db
 from app.kpi.catalogue import seed_catalogue
 from app.kpi.models import ImportBatch, ImportJob, KpiValue, Metric

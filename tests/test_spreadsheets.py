@@ -72,3 +72,10 @@ def test_kpi_team_csv_neutralises_metric_names_in_the_header():
     text = team_csv({"metrics": [metric], "rows": [row]})
     header, first = text.lstrip("\ufeff").splitlines()[:2]
     assert header.split(",")[2].startswith("'=cmd") and first.split(",")[1] == "'@甲"
+
+
+def test_a_control_character_cannot_hide_a_formula():
+    book = load_workbook(io.BytesIO(xlsx_bytes([("t", ["name"], [["\x01=HYPERLINK(\"http://x\",\"y\")"], ["\x02+1"]])])))
+    cells = [row[0] for row in book.active.iter_rows(min_row=2)]
+    assert [c.data_type for c in cells] == ["s", "s"]
+    assert [c.value for c in cells] == ["'=HYPERLINK(\"http://x\",\"y\")", "'+1"]

@@ -1,3 +1,4 @@
+import ipaddress
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
@@ -31,8 +32,22 @@ def _account_key() -> str:
     return g.login_account_key
 
 
+def client_network() -> str:
+    """The client's address; for IPv6 its /64, which one subscriber holds whole."""
+    address = get_remote_address()
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+
+
 def _account_and_address_key() -> str:
-    return f"{_account_key()}|{get_remote_address()}"
+    return f"{_account_key()}|{client_network()}"
 
 
 def _login_failed(response) -> bool:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import yaml
 
@@ -190,3 +193,26 @@ def rewrite(text: str, replace: dict[str, dict | None], append: list[dict], head
             out += "\n"  # a blank line between entries, as the authors write them
         out += dump_entry(fields, column)
     return out
+
+
+def write_all_or_nothing(texts: dict[Path, str]) -> None:
+    """Write every file or none: each text goes to a temporary file beside
+    its target (flushed to disk) and only when all are written do they
+    replace their targets, so a full disk or a crash half-way never leaves
+    an author's file cut short. Raises OSError after removing what it wrote."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, text in texts.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, scratch = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            staged.append((Path(scratch), target))
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+    except OSError:
+        for scratch, _ in staged:
+            scratch.unlink(missing_ok=True)
+        raise
+    for scratch, target in staged:
+        os.replace(scratch, target)

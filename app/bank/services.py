@@ -352,9 +352,11 @@ def export_to_files(root: Path, out: Path, *, force: bool = False) -> ExportResu
     if result.problems:
         result.files = []
         return result
-    for relative, text in texts.items():
-        (out / relative).parent.mkdir(parents=True, exist_ok=True)
-        (out / relative).write_text(text, encoding="utf-8")
+    try:
+        bankfile.write_all_or_nothing({out / relative: text for relative, text in texts.items()})
+    except OSError as error:
+        result.files = []
+        result.problems.append(f"{error.filename or out}: {error.strerror or error}")
     return result
 
 

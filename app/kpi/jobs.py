@@ -32,6 +32,7 @@ from app.kpi.importer import (
     drop_old_jobs,
     file_hash,
     plan_import,
+    take_write_turn,
 )
 from app.kpi.messages import N_, Msg, msg
 from app.kpi.models import ImportJob
@@ -135,9 +136,10 @@ def run_commit(job_id: int) -> None:
     job = db.session.get(ImportJob, job_id)
     user = db.session.get(User, job.user_id) if job.user_id else None
     preview = Preview.from_json(job.summary)
-    # The upload goes with the commit's transaction: done with once imported, kept if the import fails.
-    db.session.execute(delete(PendingUpload).where(PendingUpload.key == job.upload_key))
     try:
+        take_write_turn()        # before any write, so a busy SQLite lock is refused as such, not as a failure
+        # The upload goes with the commit's transaction: done with once imported, kept if the import fails.
+        db.session.execute(delete(PendingUpload).where(PendingUpload.key == job.upload_key))
         commit_import(preview, user, source="upload", filename=job.filename, digest=job.file_hash,
                       mapping=Mapping.from_json(job.mapping))
     except ImportRefused as refused:

@@ -24,7 +24,7 @@ Situation = Literal["daily_inquiry", "complaint_escalation", "special_request", 
 ENDINGS = ("resolved", "escalated", "lost")
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")]
 Code = Annotated[str, Field(pattern=r"^[a-z0-9_][a-z0-9_-]{0,39}$")]
-Points = dict[Competency, float]
+Points = dict[Competency, Annotated[float, Field(ge=-100, le=100, allow_inf_nan=False)]]
 
 
 class _Strict(BaseModel):

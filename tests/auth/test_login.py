@@ -249,3 +249,60 @@ def test_passwords_are_hashed_with_scrypt_outside_tests(app_factory):
         from app.auth.services import hash_password
 
         assert hash_password("whatever-123").startswith("scrypt:")
+
+
+def _client_at(app, address, forwarded_for=None):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    if forwarded_for:
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return client
+
+
+def test_one_address_pacing_its_guesses_never_reaches_the_account_ceiling(app_factory, make_user, monkeypatch):
+    import limits.storage.memory as memory
+
+    app = app_factory()                                   # the shipped limits
+    clock = [1_900_000_000.0]
+    monkeypatch.setattr(memory.time, "time", lambda: clock[0])
+    with app.app_context():
+        user = make_user()
+        attacker = _client_at(app, "203.0.113.7")
+        for _ in range(8):                                # two hours of guessing as fast as allowed
+            for _ in range(5):
+                assert login(attacker, user.employee_no, "guess").status_code == 200
+            assert login(attacker, user.employee_no, "guess").status_code == 429
+            clock[0] += 15 * 60 + 1
+        assert login(_client_at(app, "198.51.100.20"), user.employee_no).status_code == 302
+
+
+def test_behind_a_trusted_proxy_limits_count_per_forwarded_client(app_factory, make_user):
+    app = app_factory(TRUSTED_PROXIES=1, LOGIN_LIMIT_PER_IP="100 per minute")
+    with app.app_context():
+        user = make_user()
+        stranger = _client_at(app, "127.0.0.1", forwarded_for="203.0.113.7")
+        for _ in range(5):
+            assert login(stranger, user.employee_no, "guess").status_code == 200
+        assert login(stranger, user.employee_no).status_code == 429
+        person = _client_at(app, "127.0.0.1", forwarded_for="198.51.100.20")
+        assert login(person, user.employee_no).status_code == 302
+
+
+def test_without_trusted_proxies_a_forwarded_header_is_ignored(app_factory, make_user):
+    app = app_factory(LOGIN_LIMIT_PER_ACCOUNT_AND_IP="2 per 5 minutes", LOGIN_LIMIT_PER_IP="100 per minute")
+    with app.app_context():
+        user = make_user()
+        for n in range(2):
+            login(_client_at(app, "203.0.113.7", forwarded_for=f"198.51.100.{n}"), user.employee_no, "guess")
+        assert login(_client_at(app, "203.0.113.7", forwarded_for="198.51.100.99"),
+                     user.employee_no).status_code == 429
+
+
+def test_an_ipv6_slash_64_is_one_address(app_factory, make_user):
+    app = app_factory(LOGIN_LIMIT_PER_ACCOUNT_AND_IP="2 per 5 minutes", LOGIN_LIMIT_PER_IP="100 per minute")
+    with app.app_context():
+        user = make_user()
+        login(_client_at(app, "2001:db8:1:2::1"), user.employee_no, "guess")
+        login(_client_at(app, "2001:db8:1:2:ffff::9"), user.employee_no, "guess")
+        assert login(_client_at(app, "2001:db8:1:2::77"), user.employee_no).status_code == 429
+        assert login(_client_at(app, "2001:db8:1:3::1"), user.employee_no).status_code == 302

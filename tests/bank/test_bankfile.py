@@ -113,3 +113,20 @@ def state(stem_hash="h1", tags=("a",), status="active"):
 ])
 def test_judge(database, file, synced, force, verdict):
     assert judge(database, file, synced, force=force) == verdict
+
+
+def test_files_are_written_all_or_nothing(tmp_path):
+    from app.bank.bankfile import write_all_or_nothing
+
+    kept = tmp_path / "greetings.yaml"
+    kept.write_text("- id: kpi-001\n", encoding="utf-8")
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where a folder should be", encoding="utf-8")
+    with pytest.raises(OSError):
+        write_all_or_nothing({kept: "- id: kpi-001\n- id: kpi-002\n", blocked / "new.yaml": "- id: x\n"})
+    assert kept.read_text(encoding="utf-8") == "- id: kpi-001\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocked", "greetings.yaml"]   # no scratch files left
+
+    write_all_or_nothing({kept: "- id: kpi-001\n- id: kpi-002\n", tmp_path / "sub" / "new.yaml": "- id: x\n"})
+    assert kept.read_text(encoding="utf-8").endswith("kpi-002\n")
+    assert (tmp_path / "sub" / "new.yaml").read_text(encoding="utf-8") == "- id: x\n"

@@ -163,7 +163,7 @@ def test_a_file_question_without_a_recorded_sync_is_not_overwritten(bank, runner
 
 
 def test_question_page_says_where_the_question_lives(bank, client, login_as, make_user):
-    login_as("trainer")
+    login_as("trainer", locale="en")
     page = client.get(f"/bank/questions/{question('etq-001').id}").get_data(as_text=True)
     assert 'data-testid="source"' in page and "question_bank/etiquette/greetings.yaml:2" in page
     form = client.get(f"/bank/questions/{question('etq-001').id}/edit").get_data(as_text=True)

@@ -3,6 +3,7 @@
 import textwrap
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from app.extensions import db
@@ -120,3 +121,12 @@ def test_numbers_in_rubrics_and_drills_must_be_finite(tmp_path):
         ("scenarios/rubrics/sheet.yaml", rubric_line, "criteria.1.weight"),
         ("scenarios/drills/drill.yaml", drill_line, "nodes.open.choices.0.points.communication")]
     assert all("finite" in e.message for e in errors)
+
+
+@pytest.mark.parametrize("points", ["1e308", "-1e308", "101"])
+def test_choice_points_stay_within_a_hundred(tmp_path, points):
+    root = tmp_path / "scenarios"
+    write(root, "drills", "drill.yaml", samples.DRILL.replace("points: {communication: 2}",
+                                                              f"points: {{communication: {points}}}"))
+    errors = load_scenarios(root).errors
+    assert [e.field for e in errors] == ["nodes.open.choices.0.points.communication"]

@@ -21,7 +21,9 @@ class _OneMessage:
     """Text that is not a number gets one message, not also a range error about the missing value."""
 
     def pre_validate(self, form):
-        if self.process_errors:
+        # A blank field is left to Optional()/InputRequired(); only typed text that is no number stops here.
+        typed = self.raw_data and str(self.raw_data[0]).strip()
+        if self.process_errors and typed:
             raise StopValidation()
 
 

@@ -39,7 +39,8 @@ class QuestionSpec(BaseModel):
     title: str = Field(default="", max_length=200)
     stem: str = Field(min_length=1)
     stem_format: Literal["plain", "markdown", "html"] = "plain"
-    explanation: str = Field(min_length=1)
+    # May be empty: Aiken files never carry one and GIFT or Moodle XML imports often do not.
+    explanation: str = ""
 
 
 @dataclass(frozen=True)

@@ -460,6 +460,23 @@ class QuestionData:
     payload: dict
 
 
+def _unix_newlines(value):
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n")
+    if isinstance(value, list):
+        return [_unix_newlines(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _unix_newlines(v) for k, v in value.items()}
+    return value
+
+
+def _with_unix_newlines(data: QuestionData) -> QuestionData:
+    """Browsers send textareas with CRLF line ends; files hold LF. Without this an
+    untouched stem would read as edited in the browser and be rewritten on export."""
+    return dataclasses.replace(data, title=_unix_newlines(data.title), stem=_unix_newlines(data.stem),
+                               explanation=_unix_newlines(data.explanation), payload=_unix_newlines(data.payload))
+
+
 def save_question(actor: User, question: Question | None, data: QuestionData) -> tuple[Question, bool]:
     """Create, or append a version when the content changed; metadata edits make no version.
     Raises PayloadError from the type's validation."""
@@ -468,6 +485,7 @@ def save_question(actor: User, question: Question | None, data: QuestionData) ->
     from app.bank.schema import content_hash
     from app.bank.types import get_type
 
+    data = _with_unix_newlines(data)
     payload = get_type(data.type_key).validate(data.payload)
     if question is None:
         question = Question(uid=f"q-{secrets.token_hex(6)}", source="browser", status=QuestionStatus.ACTIVE.value)

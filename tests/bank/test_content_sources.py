@@ -237,14 +237,18 @@ def test_export_to_another_folder_leaves_the_bank_alone(bank, client, login_as, 
     assert "tags: [开场白, 导出]" in (out / GREETINGS).read_text(encoding="utf-8")
 
 
-def test_export_refuses_what_a_bank_file_cannot_hold(bank, make_user, runner):
+def test_an_imported_question_without_explanation_exports_and_syncs_back(bank, make_user, runner):
     author = make_user("trainer")
     empty = make_browser_question(author, stem="没有解析的题", explanation="")
-    make_browser_question(author, stem="另一道题")
+    empty.source = "import"
+    db.session.commit()
     result = runner.invoke(args=["content", "export"])
-    assert result.exit_code == 1
-    assert f"{empty.uid}: explanation:" in result.output and "nothing written" in result.output
-    assert not (bank / "_browser").exists()
+    assert result.exit_code == 0, result.output
+    assert "没有解析的题" in "".join(p.read_text(encoding="utf-8") for p in (bank / "_browser").iterdir())
+    assert runner.invoke(args=["content", "sync", "--check"]).exit_code == 0
+    synced = runner.invoke(args=["content", "sync"])
+    assert synced.exit_code == 0 and "conflicts 0" in synced.output, synced.output
+    assert db.session.get(type(empty), empty.id).current_version.version == 1
 
 
 def test_export_will_not_overwrite_a_file_change_unless_forced(bank, client, login_as, runner):

@@ -471,7 +471,7 @@ def test_aiken_only_valid_imports_the_good_blocks(client, login_as):
 def test_import_preview_shows_warnings(client, login_as):
     import io
 
-    login_as("trainer")
+    login_as("trainer", locale="en")
     body = f'<?xml version="1.0"?>\n<quiz>\n{MULTI_OVER}\n{NUMERICAL_CATCH_ALL}\n</quiz>\n'.encode()
     page = client.post_form("/bank/import", {"format": "moodlexml", "file": (io.BytesIO(body), "q.xml")},
                             content_type="multipart/form-data").get_data(as_text=True)

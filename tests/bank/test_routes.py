@@ -278,3 +278,14 @@ def test_tag_and_area_filters_treat_wildcards_literally(client, login_as, make_q
     assert _listed(client, (tagged, other), tag="%") == set()
     assert _listed(client, (tagged, other), area="售后_政策") == {tagged.id}
     assert _listed(client, (tagged, other), area="%") == set()
+
+
+def test_browser_line_ends_are_stored_as_the_files_hold_them(client, login_as):
+    login_as("trainer")
+    response = client.post_form("/bank/questions/new", {
+        **BASE, "type_key": "case_analysis", "stem": "第一行\r\n第二行", "explanation": "解析甲\r\n解析乙",
+        "reference_answer": "先共情\r\n再给方案", "rubric-0-criterion": "共情", "rubric-0-points": "5"})
+    assert response.status_code == 302
+    version = db.session.scalar(select(Question)).current_version
+    assert version.stem == "第一行\n第二行" and version.explanation == "解析甲\n解析乙"
+    assert version.payload["reference_answer"] == "先共情\n再给方案"

@@ -171,6 +171,21 @@ def test_quiz_builder_refuses_settings_that_are_not_numbers_in_range(client, log
     assert db.session.scalar(select(Quiz).where(Quiz.slug == "number-check")) is None
 
 
+def test_quiz_builder_takes_blank_optional_numbers_as_a_browser_sends_them(client, login_as, make_quiz):
+    from app.quiz.models import Quiz
+
+    login_as("trainer", locale="en")
+    fixed = make_quiz(n_questions=4).sections[0].fixed_uids
+    blank = {**BUILDER, "time_limit_minutes": "", "attempts_allowed": "", "pass_mark": "",
+             "sections-0-count": "", "sections-0-category": "", "sections-0-fixed": "\r\n".join(fixed[:2]),
+             "sections-0-difficulty_min": "", "sections-0-difficulty_max": ""}
+    response = client.post_form("/quizzes/manage/new", blank)
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    quiz = db.session.scalar(select(Quiz).where(Quiz.slug == "number-check"))
+    assert quiz.time_limit_minutes is None and quiz.attempts_allowed is None
+    assert quiz.sections[0].rule is None and quiz.sections[0].fixed_uids == fixed[:2]
+
+
 def test_quiz_builder_refuses_an_upside_down_difficulty_range(client, login_as, make_quiz):
     login_as("trainer", locale="en")
     make_quiz(n_questions=4)

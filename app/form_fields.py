@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from flask_babel import lazy_gettext as _l
-from wtforms import FieldList, FloatField, FormField, IntegerField
+from wtforms import FieldList, FloatField, Form, FormField, IntegerField
 from wtforms.validators import StopValidation
 
 NOT_A_NUMBER = _l("Enter an ordinary number, such as 60 or 2.5.")
@@ -71,3 +71,16 @@ def error_summary(form, prefix: str = "") -> list[str]:
         else:
             out.extend(f"{prefix}{field.label.text}: {message}" for message in field.errors)
     return out
+
+
+class RowForm(Form):
+    """A row of a FieldList (an option, a section): a plain WTForms Form, as
+    rows carry no CSRF token of their own, but with Flask-WTF's translations
+    so its built-in messages ("Number must be between…") follow the reader's
+    language like the rest of the page."""
+
+    class Meta:
+        def get_translations(self, form):
+            from flask_wtf.i18n import translations
+
+            return translations

@@ -9,7 +9,6 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -21,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.bank.models import COMPETENCY_LABELS, TYPE_LABELS
-from app.form_fields import FiniteFloatField
+from app.form_fields import FiniteFloatField, RowForm
 
 
 def choices_of(pairs) -> list[SelectChoice]:
@@ -59,7 +58,7 @@ class QuestionFilterForm(FlaskForm):
         self.status.choices = choices_of([("active", _l("Active")), ("retired", _l("Retired")), ("all", _l("All"))])
 
 
-class OptionRow(Form):
+class OptionRow(RowForm):
     text = StringField(_l("Option"), validators=[Optional(), Length(max=1000)])
     fraction = FiniteFloatField(_l("Credit (−1…1)"), default=0, validators=[Optional(), NumberRange(-1, 1)])
     feedback = StringField(_l("Feedback"), validators=[Optional(), Length(max=1000)])
@@ -67,30 +66,30 @@ class OptionRow(Form):
     format = HiddenField()
 
 
-class AnswerRow(Form):
+class AnswerRow(RowForm):
     text = StringField(_l("Accepted answer"), validators=[Optional(), Length(max=500)])
     fraction = FiniteFloatField(_l("Credit (0…1)"), default=1, validators=[Optional(), NumberRange(0, 1)])
     feedback = StringField(_l("Feedback"), validators=[Optional(), Length(max=1000)])
 
 
-class NumericRow(Form):
+class NumericRow(RowForm):
     value = FiniteFloatField(_l("Value"), validators=[Optional()])
     tolerance = FiniteFloatField(_l("Tolerance (±)"), default=0, validators=[Optional(), NumberRange(min=0)])
     fraction = FiniteFloatField(_l("Credit (0…1)"), default=1, validators=[Optional(), NumberRange(0, 1)])
     feedback = StringField(_l("Feedback"), validators=[Optional(), Length(max=1000)])
 
 
-class PairRow(Form):
+class PairRow(RowForm):
     left = StringField(_l("Left"), validators=[Optional(), Length(max=500)])
     right = StringField(_l("Right"), validators=[Optional(), Length(max=500)])
     format = HiddenField()  # of the left text, as for options
 
 
-class ItemRow(Form):
+class ItemRow(RowForm):
     text = StringField(_l("Item"), validators=[Optional(), Length(max=500)])
 
 
-class RubricRow(Form):
+class RubricRow(RowForm):
     criterion = StringField(_l("Criterion"), validators=[Optional(), Length(max=300)])
     points = FiniteFloatField(_l("Points"), validators=[Optional(), NumberRange(min=0)])
 

@@ -7,7 +7,6 @@ from wtforms import (
     DateField,
     DateTimeLocalField,
     FieldList,
-    Form,
     FormField,
     SelectField,
     SelectMultipleField,
@@ -18,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from app.bank.models import TYPE_LABELS
-from app.form_fields import FiniteFloatField, WholeNumberField
+from app.form_fields import FiniteFloatField, RowForm, WholeNumberField
 
 
 class GradeForm(FlaskForm):
@@ -55,7 +54,7 @@ class AssignForm(FlaskForm):
         self.tiers.choices = [SelectChoice(value=k.value, label=v) for k, v in tier_labels.items()]
 
 
-class SectionRow(Form):
+class SectionRow(RowForm):
     title = StringField(_l("Section title"), validators=[Optional(), Length(max=200)])
     mark = FiniteFloatField(_l("Marks per question"), default=1, validators=[Optional(), NumberRange(min=0.1, max=100)])
     fixed = TextAreaField(_l("Fixed question IDs (one per line)"), validators=[Optional(), Length(max=5000)])

@@ -233,3 +233,10 @@ def test_grading_refuses_points_that_are_not_points(client, login_as, make_user,
     assert "共情: " in response.get_data(as_text=True)          # criterion 共情 is worth 4 points
     db.session.refresh(case)
     assert case.needs_grading and case.rubric_scores is None
+
+
+def test_messages_of_section_rows_follow_the_readers_language(client, login_as, make_quiz):
+    login_as("trainer")                                   # Chinese
+    make_quiz(n_questions=4)
+    page = client.post_form("/quizzes/manage/new", {**BUILDER, "sections-0-mark": "500"}).get_data(as_text=True)
+    assert "Number must be between" not in page and "0.1" in page and "100" in page

@@ -128,11 +128,16 @@ def app_factory(_schema):
     yield build
     if apps:
         with apps[0].app_context():
-            db.session.remove()
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-            db.session.commit()
+            clear_tables()
             db.engine.dispose()
+
+
+def clear_tables() -> None:
+    """Delete every row, children first, so the next test starts empty."""
+    db.session.remove()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
 
 
 @pytest.fixture
@@ -159,35 +164,39 @@ _counter = itertools.count(1)
 PASSWORD = "correct-horse-42"
 
 
+def new_team(name=None, managers=()):
+    """A committed team (needs an app context); the make_team fixture calls this."""
+    from app.auth.models import Team
+
+    team = Team(name=name or f"团队{next(_counter)}", description="", managers=list(managers))
+    db.session.add(team)
+    db.session.commit()
+    return team
+
+
+def new_user(role="agent", team=None, password=PASSWORD, **fields):
+    """A committed user (needs an app context); the make_user fixture calls this."""
+    from app.auth.models import User
+    from app.auth.services import hash_password
+
+    n = next(_counter)
+    fields.setdefault("employee_no", f"E{n:05d}")
+    fields.setdefault("name", f"测试用户{n}")
+    fields.setdefault("hire_date", date(2025, 1, 6))
+    user = User(role=str(role), team=team, password_hash=hash_password(password), **fields)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
 @pytest.fixture
 def make_team(app):
-    def make(name=None, managers=()):
-        from app.auth.models import Team
-
-        team = Team(name=name or f"团队{next(_counter)}", description="", managers=list(managers))
-        db.session.add(team)
-        db.session.commit()
-        return team
-
-    return make
+    return new_team
 
 
 @pytest.fixture
 def make_user(app):
-    def make(role="agent", team=None, password=PASSWORD, **fields):
-        from app.auth.models import User
-        from app.auth.services import hash_password
-
-        n = next(_counter)
-        fields.setdefault("employee_no", f"E{n:05d}")
-        fields.setdefault("name", f"测试用户{n}")
-        fields.setdefault("hire_date", date(2025, 1, 6))
-        user = User(role=str(role), team=team, password_hash=hash_password(password), **fields)
-        db.session.add(user)
-        db.session.commit()
-        return user
-
-    return make
+    return new_user
 
 
 @pytest.fixture

@@ -61,6 +61,14 @@ def database_url(tmp_path_factory):
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+@pytest.fixture(scope="session")
+def kpi_staging_dir(tmp_path_factory):
+    """SQLite KPI imports stage their cells in files named by job id: each run
+    of the suite gets its own folder, so runs side by side (CI's lanes, other
+    checkouts) never share a job's file."""
+    return os.environ.get("KPI_STAGING_DIR") or str(tmp_path_factory.mktemp("kpi-staging"))
+
+
 def _config(database_url: str, **overrides):
     return type("SuiteConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
 
@@ -115,12 +123,12 @@ class CSRFClient(FlaskClient):
 
 
 @pytest.fixture
-def app_factory(_schema):
+def app_factory(_schema, kpi_staging_dir):
     """Build an app on the test database with config overrides."""
     apps = []
 
     def build(**overrides):
-        app = create_app(_config(_schema, **overrides))
+        app = create_app(_config(_schema, **{"KPI_STAGING_DIR": kpi_staging_dir, **overrides}))
         app.test_client_class = CSRFClient
         apps.append(app)
         return app

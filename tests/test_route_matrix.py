@@ -260,8 +260,8 @@ def _contents(connection) -> dict[str, list[tuple]]:
 
 
 @pytest.fixture(scope="module")
-def matrix(_schema):
-    app = create_app(_config(_schema))
+def matrix(_schema, kpi_staging_dir):
+    app = create_app(_config(_schema, KPI_STAGING_DIR=kpi_staging_dir))
     app.test_client_class = CSRFClient
     try:
         with app.app_context():

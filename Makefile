@@ -19,8 +19,14 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime
 
-translations: $(VENV)/.runtime
-	$(BIN)/pybabel compile -d app/translations
+CATALOGUES := $(wildcard app/translations/*/LC_MESSAGES/messages.po)
+
+translations: $(CATALOGUES:.po=.mo)
+
+# Compiled only when the catalogue changed: .ci/run's lanes run side by side
+# and must not rewrite a file the other lane is reading.
+app/translations/%/LC_MESSAGES/messages.mo: app/translations/%/LC_MESSAGES/messages.po | $(VENV)/.runtime
+	$(BIN)/pybabel compile -d app/translations -l $*
 
 run: $(VENV)/.runtime translations
 	$(BIN)/flask db upgrade

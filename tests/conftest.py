@@ -62,6 +62,14 @@ def database_url(tmp_path_factory):
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+@pytest.fixture(scope="session")
+def kpi_staging_dir(tmp_path_factory):
+    """SQLite KPI imports stage their cells in files named by job id: each run
+    of the suite gets its own folder, so runs side by side (CI's lanes, other
+    checkouts) never share a job's file."""
+    return os.environ.get("KPI_STAGING_DIR") or str(tmp_path_factory.mktemp("kpi-staging"))
+
+
 def _config(database_url: str, **overrides):
     return type("SuiteConfig", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
 
@@ -116,12 +124,12 @@ class CSRFClient(FlaskClient):
 
 
 @pytest.fixture
-def app_factory(_schema):
+def app_factory(_schema, kpi_staging_dir):
     """Build an app on the test database with config overrides."""
     apps = []
 
     def build(**overrides):
-        app = create_app(_config(_schema, **overrides))
+        app = create_app(_config(_schema, **{"KPI_STAGING_DIR": kpi_staging_dir, **overrides}))
         app.test_client_class = CSRFClient
         apps.append(app)
         return app
@@ -129,11 +137,16 @@ def app_factory(_schema):
     yield build
     if apps:
         with apps[0].app_context():
-            db.session.remove()
-            for table in reversed(db.metadata.sorted_tables):
-                db.session.execute(table.delete())
-            db.session.commit()
+            clear_tables()
             db.engine.dispose()
+
+
+def clear_tables() -> None:
+    """Delete every row, children first, so the next test starts empty."""
+    db.session.remove()
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
 
 
 @pytest.fixture
@@ -160,35 +173,39 @@ _counter = itertools.count(1)
 PASSWORD = "correct-horse-42"
 
 
+def new_team(name=None, managers=()):
+    """A committed team (needs an app context); the make_team fixture calls this."""
+    from app.auth.models import Team
+
+    team = Team(name=name or f"团队{next(_counter)}", description="", managers=list(managers))
+    db.session.add(team)
+    db.session.commit()
+    return team
+
+
+def new_user(role="agent", team=None, password=PASSWORD, **fields):
+    """A committed user (needs an app context); the make_user fixture calls this."""
+    from app.auth.models import User
+    from app.auth.services import hash_password
+
+    n = next(_counter)
+    fields.setdefault("employee_no", f"E{n:05d}")
+    fields.setdefault("name", f"测试用户{n}")
+    fields.setdefault("hire_date", date(2025, 1, 6))
+    user = User(role=str(role), team=team, password_hash=hash_password(password), **fields)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
 @pytest.fixture
 def make_team(app):
-    def make(name=None, managers=()):
-        from app.auth.models import Team
-
-        team = Team(name=name or f"团队{next(_counter)}", description="", managers=list(managers))
-        db.session.add(team)
-        db.session.commit()
-        return team
-
-    return make
+    return new_team
 
 
 @pytest.fixture
 def make_user(app):
-    def make(role="agent", team=None, password=PASSWORD, **fields):
-        from app.auth.models import User
-        from app.auth.services import hash_password
-
-        n = next(_counter)
-        fields.setdefault("employee_no", f"E{n:05d}")
-        fields.setdefault("name", f"测试用户{n}")
-        fields.setdefault("hire_date", date(2025, 1, 6))
-        user = User(role=str(role), team=team, password_hash=hash_password(password), **fields)
-        db.session.add(user)
-        db.session.commit()
-        return user
-
-    return make
+    return new_user
 
 
 @pytest.fixture

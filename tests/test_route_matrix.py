@@ -2,6 +2,10 @@
 
 A new route fails `test_every_route_is_in_the_matrix` until it is added to
 ACCESS with the roles that may use it, so nothing joins unchecked.
+
+The sample world is built once for the module; each case runs in a
+transaction that is rolled back, and a case whose writes survive the
+rollback fails (see `client` below).
 """
 
 from __future__ import annotations
@@ -9,19 +13,20 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event, select
 
 from app import create_app
 from app.api.services import create_token
 from app.auth.services import start_session
 from app.bank.services import QuestionData, save_question
-from app.extensions import db
+from app.extensions import db, limiter
 from app.kpi.catalogue import seed_catalogue
 from app.kpi.models import ImportBatch, ImportJob, KpiValue, Metric
 from app.quiz.models import Assignment, Quiz, QuizSection
 from app.quiz.services import finalise, start_attempt
 from app.scenarios.services import create_session, start_run, take_step
-from tests.conftest import _config
+from tests.conftest import CSRFClient, _config, clear_tables, new_team, new_user
 from tests.scenarios.samples import sync_samples
 
 ROLES = ("agent", "trainer", "manager", "admin")
@@ -157,19 +162,20 @@ def test_every_route_is_in_the_matrix():
     assert not missing, f"add these endpoints to ACCESS in {__file__}: {missing}"
 
 
-@pytest.fixture
-def world(app, make_user, make_team):
-    """One sample of each record, reachable through URL arguments."""
-    team = make_team()
-    other_team = make_team()
+def _build_world():
+    """One sample of each record, reachable through URL arguments. Returns
+    plain values (session ids, URL arguments, bearer tokens), not rows, so
+    they outlive the session that made them."""
+    team = new_team()
+    other_team = new_team()
     users = {
-        "admin": make_user("admin"),
-        "trainer": make_user("trainer"),
-        "manager": make_user("manager"),
-        "agent": make_user("agent", team=other_team),
+        "admin": new_user("admin"),
+        "trainer": new_user("trainer"),
+        "manager": new_user("manager"),
+        "agent": new_user("agent", team=other_team),
     }
     team.managers.append(users["manager"])
-    sample_agent = make_user("agent", team=team)
+    sample_agent = new_user("agent", team=team)
     db.session.commit()
     token, _ = create_token(users["admin"], sample_agent, "sample")
     question, _ = save_question(users["trainer"], None, QuestionData(
@@ -213,7 +219,92 @@ def world(app, make_user, make_team):
             "run_id": run.id, "session_id": session.id, "rubric_id": rubric.id, "key": "no-such-upload",
             "batch_id": batch.id, "job_id": job.id, "metric_id": db.session.scalar(select(Metric.id))}
     tokens = {role: create_token(users["admin"], user, role)[1] for role, user in users.items()}
-    return users, args, tokens
+    logins = {role: start_session(user) for role, user in users.items()}
+    return logins, args, tokens
+
+
+# --- one world per module, one rolled-back transaction per case --------------
+#
+# Building the world takes a few hundred milliseconds; the matrix has hundreds
+# of cases. The world is built and committed once; each case then runs inside
+# a transaction on one connection that is rolled back afterwards, and every
+# commit the app makes in between only releases a savepoint within it. So a
+# POST that writes (deactivating the sample agent, rolling back the sample
+# import ...) is gone before the next case starts.
+
+class _CaseSession(FlaskSession):
+    """Flask-SQLAlchemy's session, but every statement goes through the
+    case's connection instead of the engine."""
+
+    def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
+        return self.bind
+
+
+def _begin_explicitly(engine) -> None:
+    """pysqlite starts transactions late and would let a SAVEPOINT run
+    outside one, so that releasing it commits: let SQLAlchemy emit BEGIN
+    itself (the recipe in SQLAlchemy's SQLite dialect documentation)."""
+
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        connection.exec_driver_sql("BEGIN")
+
+
+def _contents(connection) -> dict[str, list[tuple]]:
+    """Every row of every table, in key order."""
+    return {table.name: list(connection.execute(select(table).order_by(*table.primary_key.columns)))
+            for table in db.metadata.sorted_tables}
+
+
+@pytest.fixture(scope="module")
+def matrix(_schema, kpi_staging_dir):
+    app = create_app(_config(_schema, KPI_STAGING_DIR=kpi_staging_dir))
+    app.test_client_class = CSRFClient
+    try:
+        with app.app_context():
+            if db.engine.dialect.name == "sqlite":
+                _begin_explicitly(db.engine)
+            world = _build_world()
+            db.session.remove()
+            with db.engine.connect() as connection:
+                rows = _contents(connection)
+        yield app, world, rows
+    finally:                                   # also when building failed: the next module starts empty
+        with app.app_context():
+            clear_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def world(matrix):
+    _, world, _ = matrix
+    return world
+
+
+@pytest.fixture
+def client(matrix):
+    """A fresh client on the shared app; whatever the case writes is rolled back."""
+    app, _, world_rows = matrix
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        db.session.registry.set(_CaseSession(db, bind=connection, join_transaction_mode="create_savepoint",
+                                             query_cls=db.Query))
+        limiter.reset()  # the log-in limits count per app; each case starts with none used
+        try:
+            yield app.test_client()
+        finally:
+            db.session.remove()
+            outer.rollback()
+            connection.close()
+        with db.engine.connect() as connection:
+            left = _contents(connection)
+        changed = sorted(name for name, rows in left.items() if rows != world_rows[name])
+        assert not changed, f"this case's writes outlived its rollback, in {changed}: the next cases see them"
 
 
 def _url(rule: str, args: dict) -> str:
@@ -247,14 +338,14 @@ def test_anonymous(client, world, endpoint, rule, method):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("endpoint,rule,method", ROUTES)
 def test_roles(client, world, role, endpoint, rule, method):
-    users, args, tokens = world
+    logins, args, tokens = world
     url = _url(rule, args) + QUERY.get(endpoint, "")
     access = ACCESS[endpoint]
     if endpoint.startswith("api."):
         response = _request(client, method, url, headers={"Authorization": f"Bearer {tokens[role]}"})
     else:
         with client.session_transaction() as session:
-            session["_user_id"] = start_session(users[role])
+            session["_user_id"] = logins[role]
         response = _request(client, method, url)
 
     if access == PUBLIC:

@@ -63,25 +63,6 @@ def digest(definition: dict) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _line_of(root, loc) -> int:
-    """The 1-based line of the deepest part of `loc` found in the composed YAML."""
-    node, line = root, 1
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                if key.value == str(part):
-                    node, line = value, key.start_mark.line + 1
-                    break
-            else:
-                return line
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            return line
-    return line
-
-
 def _read(file: Path, shown: str, model: type[BaseModel], errors: list[ContentError]):
     text = file.read_text(encoding="utf-8-sig")
     try:
@@ -97,7 +78,7 @@ def _read(file: Path, shown: str, model: type[BaseModel], errors: list[ContentEr
         for error in exc.errors():
             loc = list(error["loc"])
             where = ".".join(str(p) for p in loc)
-            errors.append(ContentError(shown, _line_of(composed, loc), "", where, error["msg"]))
+            errors.append(ContentError(shown, safe_yaml.line_of(composed, loc), "", where, error["msg"]))
         return None, None
 
 
@@ -129,14 +110,14 @@ def load_scenarios(root: Path) -> LoadedContent:
             loaded = LoadedScenario(spec, shown)
             if isinstance(spec, RoleplaySpec):
                 if spec.rubric not in rubric_ids:
-                    out.errors.append(ContentError(shown, _line_of(composed, ["rubric"]), "", "rubric",
+                    out.errors.append(ContentError(shown, safe_yaml.line_of(composed, ["rubric"]), "", "rubric",
                                                    f"no rubric {spec.rubric} in rubrics/"))
                     continue
             else:
                 problems = graph_errors(spec)
                 for node, message in problems:
                     loc = ["start"] if node == "start" else ["nodes", node]
-                    out.errors.append(ContentError(shown, _line_of(composed, loc), "", node, message))
+                    out.errors.append(ContentError(shown, safe_yaml.line_of(composed, loc), "", node, message))
                 if problems:
                     continue
                 try:

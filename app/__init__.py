@@ -105,6 +105,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_user)
 
     import app.api.models  # noqa: F401  (register every model with the metadata)
+    import app.assessment.models  # noqa: F401
     import app.auth.models  # noqa: F401
     import app.bank.models  # noqa: F401
     import app.kpi.models  # noqa: F401

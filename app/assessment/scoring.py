@@ -86,6 +86,37 @@ class Policy:
             raise PolicyError("redline_cap: a grade, or none")
 
 
+def policy_to_json(policy: Policy) -> dict:
+    return {"weights": {str(k): v for k, v in policy.weights.items()},
+            "skill_parts": dict(policy.skill_parts), "attitude_parts": dict(policy.attitude_parts),
+            "bands": [[t, str(g)] for t, g in policy.bands], "min_coverage": policy.min_coverage,
+            "redline_cap": None if policy.redline_cap is None else str(policy.redline_cap)}
+
+
+def policy_from_json(data) -> Policy:
+    """A stored or typed policy, checked; PolicyError names the part that is wrong."""
+    if not isinstance(data, dict):
+        raise PolicyError("policy: an object with weights, skill_parts, attitude_parts, bands, min_coverage")
+    unknown = set(data) - {"weights", "skill_parts", "attitude_parts", "bands", "min_coverage", "redline_cap"}
+    if unknown:
+        raise PolicyError(f"{sorted(unknown)[0]}: not a part of a policy")
+    fields = {}
+    for name in ("weights", "skill_parts", "attitude_parts"):
+        if name in data:
+            if not isinstance(data[name], dict) or not all(isinstance(k, str) for k in data[name]):
+                raise PolicyError(f"{name}: a mapping of names to weights")
+            fields[name] = dict(data[name])
+    if "bands" in data:
+        bands = data["bands"]
+        if not isinstance(bands, list) or not all(isinstance(b, list | tuple) and len(b) == 2 for b in bands):
+            raise PolicyError("bands: a list of [threshold, grade] pairs")
+        fields["bands"] = tuple((b[0], b[1]) for b in bands)
+    for name in ("min_coverage", "redline_cap"):
+        if name in data:
+            fields[name] = data[name]
+    return Policy(**fields)
+
+
 def _finite(value) -> bool:
     return isinstance(value, int | float) and value == value and value not in (float("inf"), float("-inf"))
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.auth.services import record_audit
@@ -195,7 +196,8 @@ def sync_questions(loaded: list[LoadedQuestion], actor: User | None = None, *, f
     question since the last sync: that is kept and reported (unless force).
     Idempotent. Commits once."""
     report = SyncReport()
-    existing = {q.uid: q for q in db.session.scalars(select(Question))}
+    # every question's current version is compared with its file: loaded in one query, not one per question
+    existing = {q.uid: q for q in db.session.scalars(select(Question).options(selectinload(Question.current_version)))}
     seen = set()
     for item in loaded:
         seen.add(item.uid)

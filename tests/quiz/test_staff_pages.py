@@ -44,12 +44,8 @@ def test_results_are_scoped_and_exported_safely(client, login_as, make_user, mak
 
 
 def test_grading_queue_and_grade_form(client, login_as, make_user, make_quiz):
-    agent = make_user()
-    quiz = make_quiz(n_questions=1, assign_to=agent, case=True)
-    attempt = start_attempt(agent, quiz)
-    case = next(s for s in attempt.slots if s.question_version.type_key == "case_analysis")
-    save_response(attempt, case.position, "先道歉，再说明处理时限。", seq=1)
-    finalise(attempt, "agent")
+    case = graded_case_slot(make_user, make_quiz)
+    attempt = case.attempt
     login_as("trainer")
     queue = client.get("/quizzes/grading").get_data(as_text=True)
     assert f"/quizzes/grading/{case.id}" in queue
